@@ -1,0 +1,85 @@
+"""Shared behaviour of the S2 Cloud CNN Processing algorithms."""
+
+import contextlib
+import os
+
+from qgis.core import QgsProcessingAlgorithm, QgsProcessingException
+from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtGui import QIcon
+
+from .core.errors import S2CloudCnnError
+
+PLUGIN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESOURCES_DIR = os.path.join(PLUGIN_DIR, 'resources')
+ICON_PATH = os.path.join(RESOURCES_DIR, 'icon.svg')
+HELP_URL = 'https://github.com/s2cloudcnn/s2cloudcnn#'
+
+GROUPS = {
+    'preprocessing': 'Pre-processing',
+    'detection': 'Cloud detection',
+    'evaluation': 'Evaluation',
+    'inspection': 'Model inspection',
+}
+
+
+class S2CloudCnnAlgorithm(QgsProcessingAlgorithm):
+    """Base class: subclasses set NAME, DISPLAY_NAME, GROUP_ID and HELP."""
+
+    NAME = ''
+    DISPLAY_NAME = ''
+    GROUP_ID = ''
+    HELP = ''
+
+    def tr(self, text):
+        """Translate `text` in the plugin's context."""
+        return QCoreApplication.translate('S2CloudCnn', text)
+
+    def createInstance(self):
+        """Return a fresh instance, as Processing runs each execution on its own copy."""
+        return type(self)()
+
+    def name(self):
+        """Stable lowercase id, used in qgis_process and models."""
+        return self.NAME
+
+    def displayName(self):
+        """Name shown in the toolbox."""
+        return self.tr(self.DISPLAY_NAME)
+
+    def groupId(self):
+        """Stable group id."""
+        return self.GROUP_ID
+
+    def group(self):
+        """Group name shown in the toolbox."""
+        return self.tr(GROUPS[self.GROUP_ID])
+
+    def shortHelpString(self):
+        """Help shown beside the algorithm dialog."""
+        return self.tr(self.HELP)
+
+    def helpUrl(self):
+        """README section of this algorithm."""
+        return HELP_URL + self.NAME
+
+    def icon(self):
+        """The plugin's icon."""
+        return QIcon(ICON_PATH)
+
+    def svgIconPath(self):
+        """The plugin's icon as an SVG path."""
+        return ICON_PATH
+
+
+def core_callbacks(feedback):
+    """Return (progress, is_canceled) callables for the QGIS-free core."""
+    return feedback.setProgress, feedback.isCanceled
+
+
+@contextlib.contextmanager
+def reported_as_processing_errors():
+    """Turn the core's typed errors into QgsProcessingException, once, at the QGIS boundary."""
+    try:
+        yield
+    except S2CloudCnnError as error:
+        raise QgsProcessingException(str(error)) from error

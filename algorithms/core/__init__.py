@@ -1,0 +1,1 @@
+"""QGIS-free core of S2 Cloud CNN: products, resampling, inference, metrics."""

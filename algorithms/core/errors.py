@@ -1,0 +1,41 @@
+"""Typed errors of the core; each message says what is wrong and what to do."""
+
+
+class S2CloudCnnError(Exception):
+    """Root of every error the core raises on purpose."""
+
+
+class InvalidProductError(S2CloudCnnError, ValueError):
+    """The input is not a readable Sentinel-2 Level-1C product."""
+
+
+class InvalidRasterError(S2CloudCnnError, ValueError):
+    """A raster cannot be used as given (bands, grid, values)."""
+
+
+class NoValidDataError(S2CloudCnnError, ValueError):
+    """The requested area holds no valid pixel."""
+
+
+class ExtentError(S2CloudCnnError, ValueError):
+    """A requested extent does not overlap the data."""
+
+
+class ModelError(S2CloudCnnError, ValueError):
+    """A model file is unreadable or its metadata is missing or inconsistent."""
+
+
+class BandMismatchError(S2CloudCnnError, ValueError):
+    """The raster's bands do not match what the model expects."""
+
+
+class MappingError(S2CloudCnnError, ValueError):
+    """A class mapping is empty or contradictory."""
+
+
+class DependencyMissingError(S2CloudCnnError, ImportError):
+    """A Python package the plugin needs is not installed."""
+
+
+class CancelledError(S2CloudCnnError):
+    """The user cancelled the run; outputs were removed."""

@@ -1,0 +1,37 @@
+"""The Processing provider that holds the S2 Cloud CNN algorithms."""
+
+from qgis.core import QgsProcessingProvider
+from qgis.PyQt.QtGui import QIcon
+
+from .base import ICON_PATH
+
+ALGORITHMS = ()
+
+
+class S2CloudCnnProvider(QgsProcessingProvider):
+    """Provider `s2cloudcnn`: Sentinel-2 L1C cloud masking with a small CNN."""
+
+    def id(self):
+        """Stable provider id, the prefix of every algorithm id."""
+        return 's2cloudcnn'
+
+    def name(self):
+        """Short name shown in the toolbox."""
+        return 'S2 Cloud CNN'
+
+    def longName(self):
+        """Longer name shown in tooltips."""
+        return 'S2 Cloud CNN: Sentinel-2 L1C cloud masking with a convolutional neural network'
+
+    def icon(self):
+        """The provider's icon."""
+        return QIcon(ICON_PATH)
+
+    def svgIconPath(self):
+        """The provider's icon as an SVG path."""
+        return ICON_PATH
+
+    def loadAlgorithms(self):
+        """Add a fresh instance of each algorithm."""
+        for algorithm_class in ALGORITHMS:
+            self.addAlgorithm(algorithm_class())
