@@ -77,5 +77,10 @@ deploy: zip
 	@unzip -q -o $(ZIP) -d $(DEPLOY_DIR)
 	@echo "Installed into $(DEPLOY_DIR)/s2cloudcnn; enable it in Plugins > Manage and Install Plugins"
 
+# Benchmarks are scripts, not tests: each prints its own figures and ratios.
+bench: env
+	@for script in tests/benchmarks/bench_*.py; do \
+		echo "== $$script"; $(PY) $$script || exit 1; done
+
 clean:
 	rm -rf $(BUILD) .pytest_cache .ruff_cache

@@ -12,7 +12,8 @@ from .errors import ModelError
 
 SCHEMA_VERSION = '1'
 VARIANTS = ('leakyrelu', 'relu', 'bn_leakyrelu')
-_JSON_KEYS = ('bands', 'filters', 'band_mean', 'band_std', 'heldout_metrics', 'feature_outputs')
+_JSON_KEYS = ('bands', 'filters', 'band_mean', 'band_std', 'heldout_metrics', 'feature_outputs',
+              'linear_outputs')
 _NUMBER_KEYS = {'resolution_m': float, 'patch_size': int, 'padding': int, 'threshold': float}
 
 
@@ -24,7 +25,9 @@ class ModelMetadata:
     reflectance (unit 1, not x10000), zero outside the image, and returns `output_name` =
     float32 [N, 1] P(cloud) of each patch's centre pixel (row/col `padding`). Per-band
     normalisation (x - band_mean) / band_std is part of the graph. `feature_outputs` name the
-    graph outputs holding each conv layer's activations [N, filters[i], size, size].
+    graph outputs holding each conv layer's activations [N, filters[i], size, size] (before
+    pooling); `linear_outputs` the same layers before the activation (after batch norm, if
+    any), from which the kernels can be read back exactly by probing with impulses.
     """
 
     model_id: str
@@ -44,6 +47,7 @@ class ModelMetadata:
     input_name: str = 'patches'
     output_name: str = 'probability'
     feature_outputs: tuple = ('conv1', 'conv2', 'conv3')
+    linear_outputs: tuple = ('conv1_linear', 'conv2_linear', 'conv3_linear')
     schema: str = SCHEMA_VERSION
 
     def to_props(self):
@@ -101,5 +105,5 @@ def _validate(meta, source):
            f'{source}: padding must lie inside the patch')
     _check(0.0 < meta.threshold < 1.0, f'{source}: threshold must be between 0 and 1')
     _check(meta.variant in VARIANTS, f'{source}: variant must be one of {VARIANTS}')
-    _check(len(meta.filters) == len(meta.feature_outputs),
+    _check(len(meta.filters) == len(meta.feature_outputs) == len(meta.linear_outputs),
            f'{source}: one feature output per conv layer is required')
