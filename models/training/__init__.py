@@ -1,0 +1,1 @@
+"""PyTorch training pipeline of the S2 Cloud CNN models (developer tool, not shipped)."""
