@@ -1,0 +1,176 @@
+"""Stack the 13 bands of a Level-1C product at 60 m as Float32 TOA reflectance (stack contract)."""
+
+import math
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+from osgeo import gdal, osr
+
+from . import raster_io, resample
+from .bands import L1C_BANDS, band_description
+from .errors import CancelledError, ExtentError, InvalidProductError, NoValidDataError
+from .l1c_product import open_product
+from .windows import iter_windows
+
+gdal.UseExceptions()
+
+RESOLUTION_M = 60
+# 512 rows at 60 m = 3072 rows at 10 m: three whole JPEG2000 tile rows of the 10 m bands.
+BLOCK_ROWS = 512
+
+
+@dataclass
+class StackResult:
+    """What stack_l1c wrote: path, grid, share of valid pixels and the product metadata."""
+
+    path: str
+    width: int
+    height: int
+    epsg: int
+    geotransform: tuple
+    valid_fraction: float
+    metadata: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
+
+
+def stack_l1c(source, output_path, extent=None, epsg=None, resolution=RESOLUTION_M,
+              progress=None, is_canceled=None, block_rows=BLOCK_ROWS):
+    """Write the 13-band 60 m TOA reflectance stack of a Level-1C product.
+
+    Reflectance = (DN + RADIO_ADD_OFFSET) / QUANTIFICATION_VALUE per band; 10 m and 20 m bands
+    are area-averaged, 60 m bands kept. A pixel is NaN on every band if any source pixel of
+    any band is DN 0 (no data). The grid is the tile's 60 m grid.
+
+    Args:
+        source: anything open_product accepts (SAFE folder or zip, MTD xml, band files).
+        output_path: GeoTIFF to write (replaced only on success).
+        extent: optional (xmin, ymin, xmax, ymax) in the output CRS; snapped outward to the grid.
+        epsg: output UTM zone for products covering two; default the product's main zone.
+        resolution: output pixel size in metres, a multiple of 60 (the model needs 60).
+        progress: optional callable(percent 0..100).
+        is_canceled: optional callable() -> bool, checked before each band read.
+        block_rows: output rows processed at once (bounds memory).
+
+    Returns:
+        StackResult.
+
+    Raises:
+        InvalidProductError, ExtentError, NoValidDataError, CancelledError.
+
+    """
+    product = source if hasattr(source, 'band_files') else open_product(source)
+    epsg = product.choose_epsg(epsg)
+    datasets = {band: _open_band(paths) for band, paths in product.band_files[epsg].items()}
+    geotransform, width, height = _output_grid(product, epsg, datasets, extent, resolution)
+    metadata = _stack_metadata(product, epsg, resolution)
+    protected = _protected_paths(product)
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(epsg)
+    with raster_io.atomic_output(output_path, protected=protected) as temporary:
+        dataset = raster_io.create_geotiff(temporary, width, height, len(L1C_BANDS),
+                                           gdal.GDT_Float32, geotransform, srs.ExportToWkt(),
+                                           nodata=float('nan'))
+        _describe(dataset, metadata)
+        valid = _write_blocks(dataset, datasets, product, geotransform, block_rows,
+                              progress or (lambda _p: None), is_canceled or (lambda: False))
+        if valid == 0:
+            raise NoValidDataError(f'{product.product_id} has no valid pixel (all DN 0) in the '
+                                   f'requested area; choose an extent over the imaged swath')
+        dataset.SetMetadataItem('VALID_FRACTION', f'{valid / (width * height):.6f}')
+        dataset = None
+    return StackResult(os.path.abspath(output_path), width, height, epsg, geotransform,
+                       valid / (width * height), metadata, list(product.notes))
+
+
+def _open_band(paths):
+    """One GDAL dataset per band; granules of the same zone are mosaicked in a VRT."""
+    if len(paths) == 1:
+        return gdal.Open(paths[0])
+    return gdal.BuildVRT('', paths, srcNodata=0, VRTNodata=0)
+
+
+def _output_grid(product, epsg, datasets, extent, resolution):
+    """Geotransform and size of the output: the data's (or extent's) bounds on the tile grid."""
+    if resolution % RESOLUTION_M:
+        raise InvalidProductError(f'output resolution {resolution} m is not a multiple of '
+                                  f'60 m; use 60 m (the model) or 120, 180, ...')
+    bounds = [_bounds(d) for d in datasets.values()]
+    xmin, ymin = min(b[0] for b in bounds), min(b[1] for b in bounds)
+    xmax, ymax = max(b[2] for b in bounds), max(b[3] for b in bounds)
+    if extent is not None:
+        if extent[0] >= xmax or extent[2] <= xmin or extent[1] >= ymax or extent[3] <= ymin:
+            raise ExtentError(f'the extent {tuple(round(v) for v in extent)} (EPSG:{epsg}) does '
+                              f'not overlap {product.product_id}; choose an extent over the tile')
+        xmin, ymin = max(xmin, extent[0]), max(ymin, extent[1])
+        xmax, ymax = min(xmax, extent[2]), min(ymax, extent[3])
+    origin_x, origin_y = product.grid_origins.get(epsg) or _bounds(datasets[L1C_BANDS[0]])[0::3]
+    left = origin_x + math.floor((xmin - origin_x) / resolution + 1e-9) * resolution
+    top = origin_y - math.floor((origin_y - ymax) / resolution + 1e-9) * resolution
+    width = math.ceil((xmax - left) / resolution - 1e-9)
+    height = math.ceil((top - ymin) / resolution - 1e-9)
+    return (left, resolution, 0.0, top, 0.0, -resolution), width, height
+
+
+def _bounds(dataset):
+    x0, res_x, _, y0, _, res_y = dataset.GetGeoTransform()
+    return x0, y0 + res_y * dataset.RasterYSize, x0 + res_x * dataset.RasterXSize, y0
+
+
+def _write_blocks(dataset, datasets, product, geotransform, block_rows, progress, is_canceled):
+    """Fill the output block by block (all bands at once, to apply the common no-data mask)."""
+    windows = list(iter_windows(dataset.RasterXSize, dataset.RasterYSize,
+                                dataset.RasterXSize, block_rows))
+    steps, valid_total = len(windows) * len(L1C_BANDS), 0
+    for w_index, window in enumerate(windows):
+        layers = []
+        for b_index, band in enumerate(L1C_BANDS):
+            if is_canceled():
+                raise CancelledError('stacking cancelled; no output was written')
+            dn_mean = _band_mean(datasets[band], geotransform, window)
+            layers.append((dn_mean + product.offsets[band]) / product.quantification)
+            progress(100.0 * (w_index * len(L1C_BANDS) + b_index + 1) / steps)
+        block = np.stack(layers).astype(np.float32)
+        invalid = np.isnan(block).any(axis=0)
+        block[:, invalid] = np.nan
+        valid_total += int(invalid.size - invalid.sum())
+        for index in range(len(L1C_BANDS)):
+            dataset.GetRasterBand(index + 1).WriteArray(block[index], window.col, window.row)
+    return valid_total
+
+
+def _band_mean(source, geotransform, window):
+    """Area-mean DN of one band over an output window (NaN where any source pixel is 0)."""
+    src_gt = source.GetGeoTransform()
+    factor = resample.resolution_factor(geotransform[1], src_gt[1], source.GetDescription())
+    col, row = resample.source_offset(geotransform[0] + window.col * geotransform[1],
+                                      geotransform[3] + window.row * geotransform[5],
+                                      src_gt, source.GetDescription())
+    dn = resample.read_boundless(source.GetRasterBand(1), col, row,
+                                 window.width * factor, window.height * factor)
+    return resample.area_mean(dn, factor)
+
+
+def _stack_metadata(product, epsg, resolution):
+    metadata = dict(product.metadata())
+    metadata.update({
+        'EPSG': str(epsg),
+        'RESOLUTION_M': f'{resolution:g}',
+        'BANDS': ','.join(L1C_BANDS),
+        'REFLECTANCE': 'TOA reflectance = (DN + RADIO_ADD_OFFSET) / QUANTIFICATION_VALUE',
+        'RESAMPLING': 'area mean of 10 m and 20 m pixels; 60 m bands as delivered',
+        'NODATA_RULE': 'NaN on every band where any source pixel of any band is DN 0',
+    })
+    return metadata
+
+
+def _describe(dataset, metadata):
+    dataset.SetMetadata({k: v for k, v in metadata.items() if v})
+    for index, band in enumerate(L1C_BANDS):
+        dataset.GetRasterBand(index + 1).SetDescription(band_description(band))
+
+
+def _protected_paths(product):
+    sources = product.source if isinstance(product.source, (list, tuple)) else [product.source]
+    files = [p for paths in product.band_files.values() for ps in paths.values() for p in ps]
+    return [str(p) for p in sources] + [p for p in files if not p.startswith('/vsi')]
