@@ -37,5 +37,9 @@ class DependencyMissingError(S2CloudCnnError, ImportError):
     """A Python package the plugin needs is not installed."""
 
 
+class DependencyInstallError(S2CloudCnnError, RuntimeError):
+    """Installing a Python package the plugin needs cannot start or finish."""
+
+
 class CancelledError(S2CloudCnnError):
     """The user cancelled the run; outputs were removed."""
