@@ -1,0 +1,283 @@
+"""Compare a cloud mask with ground truth block by block: counts, per-class errors, error map."""
+
+import math
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+from osgeo import gdal, osr
+
+from . import raster_io
+from .errors import CancelledError, ExtentError, InvalidRasterError, NoValidDataError
+from .metrics import CLOUD, IGNORED, Confusion
+from .windows import iter_windows
+
+gdal.UseExceptions()
+
+# Error-map codes: the mask's own 0 clear / 1 cloud for agreement, then the two errors.
+TRUE_NEGATIVE, TRUE_POSITIVE, FALSE_NEGATIVE, FALSE_POSITIVE, NOT_EVALUATED = 0, 1, 2, 3, 255
+ERROR_COLOURS = {TRUE_NEGATIVE: (46, 125, 50), TRUE_POSITIVE: (245, 245, 245),
+                 FALSE_NEGATIVE: (228, 26, 28), FALSE_POSITIVE: (255, 176, 0)}
+ERROR_CLASSES = {TRUE_NEGATIVE: 'TN: clear, correct', TRUE_POSITIVE: 'TP: cloud, correct',
+                 FALSE_NEGATIVE: 'FN: cloud missed (omission)',
+                 FALSE_POSITIVE: 'FP: false cloud (commission)', NOT_EVALUATED: 'not evaluated'}
+
+
+@dataclass
+class Evaluation:
+    """What one prediction / ground-truth comparison found.
+
+    Attributes:
+        prediction, ground_truth: the compared files.
+        prediction_mapping, truth_mapping: the ClassMapping of each.
+        confusion: TP/TN/FP/FN over pixels valid in both.
+        per_class: ground-truth value -> [pixels evaluated, pixels the prediction called cloud];
+            empty when the ground truth is a probability.
+        notes: what was done that the analyst should know (regridding, coverage).
+        grid_pixels: pixels in the prediction's grid.
+    """
+
+    prediction: str
+    ground_truth: str
+    prediction_mapping: object
+    truth_mapping: object
+    confusion: Confusion = field(default_factory=Confusion)
+    per_class: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
+    grid_pixels: int = 0
+
+
+def _open(path, what):
+    try:
+        dataset = gdal.Open(path)
+    except RuntimeError as error:
+        raise InvalidRasterError(f'cannot read the {what} {path!r} ({error}); give a raster file '
+                                 'GDAL can open') from error
+    if dataset is None or dataset.RasterCount < 1:
+        raise InvalidRasterError(f'the {what} {path!r} has no raster band; give a raster file')
+    return dataset
+
+
+def _srs(dataset):
+    wkt = dataset.GetProjection()
+    if not wkt:
+        return None
+    srs = osr.SpatialReference(wkt=wkt)
+    srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    return srs
+
+
+def _bounds(dataset):
+    x0, dx, _, y0, _, dy = dataset.GetGeoTransform()
+    xs = (x0, x0 + dx * dataset.RasterXSize)
+    ys = (y0, y0 + dy * dataset.RasterYSize)
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _same_grid(first, second):
+    if (first.RasterXSize, first.RasterYSize) != (second.RasterXSize, second.RasterYSize):
+        return False
+    a, b = first.GetGeoTransform(), second.GetGeoTransform()
+    tolerance = 1e-6 * max(abs(a[1]), abs(a[5]), 1e-9)
+    srs_a, srs_b = _srs(first), _srs(second)
+    same_crs = (srs_a is None and srs_b is None) or bool(
+        srs_a is not None and srs_b is not None and srs_a.IsSame(srs_b))
+    return same_crs and all(abs(x - y) <= tolerance * max(1, abs(x)) for x, y in zip(a, b))
+
+
+def _truth_bounds_in(prediction, truth):
+    """Return the ground truth's bounding box in the prediction's CRS."""
+    x_min, y_min, x_max, y_max = _bounds(truth)
+    transform = osr.CoordinateTransformation(_srs(truth), _srs(prediction))
+    corners = [transform.TransformPoint(x, y)[:2] for x in (x_min, x_max) for y in (y_min, y_max)]
+    xs, ys = [c[0] for c in corners], [c[1] for c in corners]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _regrid_truth(prediction, truth, names):
+    """Warp the ground truth onto the prediction's grid (nearest; alpha band = coverage).
+
+    Returns:
+        (dataset, note): an in-memory VRT and a sentence saying what was done.
+
+    Raises:
+        InvalidRasterError: if a raster has no CRS, so the grids cannot be related.
+        ExtentError: if the rasters do not overlap.
+    """
+    for dataset, name in ((prediction, names[0]), (truth, names[1])):
+        if _srs(dataset) is None:
+            raise InvalidRasterError(
+                f'the {name} has no CRS and its grid differs from the other raster\'s, so they '
+                f'cannot be compared; assign the right CRS (Raster > Projections > Assign '
+                'Projection) or give rasters on the same grid')
+    p_box, t_box = _bounds(prediction), _truth_bounds_in(prediction, truth)
+    overlap_x = min(p_box[2], t_box[2]) - max(p_box[0], t_box[0])
+    overlap_y = min(p_box[3], t_box[3]) - max(p_box[1], t_box[1])
+    if overlap_x <= 0 or overlap_y <= 0:
+        raise ExtentError(f'the {names[1]} {_describe_box(t_box)} does not overlap the '
+                          f'{names[0]} {_describe_box(p_box)} (both in the {names[0]}\'s CRS); '
+                          'check that they show the same place')
+    covered = overlap_x * overlap_y / ((p_box[2] - p_box[0]) * (p_box[3] - p_box[1]))
+    warped = gdal.Warp('', truth, format='VRT', outputBounds=p_box,
+                       width=prediction.RasterXSize, height=prediction.RasterYSize,
+                       dstSRS=prediction.GetProjection(), resampleAlg='near', dstAlpha=True)
+    note = (f'The {names[1]} is on another grid than the {names[0]} (CRS, extent or pixel size '
+            f'differ; pixel {_pixel_size(truth)} vs {_pixel_size(prediction)}): it was '
+            f'resampled with nearest neighbour onto the {names[0]}\'s grid; about '
+            f'{100 * min(covered, 1):.1f} % of the {names[0]}\'s extent is covered by it.')
+    return warped, note
+
+
+def _pixel_size(dataset):
+    srs = _srs(dataset)
+    unit = 'degree' if srs.IsGeographic() else srs.GetLinearUnitsName()
+    return f'{abs(dataset.GetGeoTransform()[1]):.6g} {unit}'
+
+
+def _describe_box(box):
+    return '({:.1f}, {:.1f}, {:.1f}, {:.1f})'.format(*box)
+
+
+def _read(dataset, window, band=1):
+    return dataset.GetRasterBand(band).ReadAsArray(window.col, window.row,
+                                                   window.width, window.height)
+
+
+def _nodata(dataset):
+    value = dataset.GetRasterBand(1).GetNoDataValue()
+    return value if value is not None and math.isfinite(value) else None
+
+
+def _accumulate_classes(per_class, truth_values, evaluated, predicted_cloud):
+    """Add this block's pixels and cloud calls per ground-truth value."""
+    values, index = np.unique(truth_values[evaluated], return_inverse=True)
+    pixels = np.bincount(index, minlength=len(values))
+    called = np.bincount(index, weights=predicted_cloud[evaluated], minlength=len(values))
+    for value, count, cloud in zip(values.tolist(), pixels.tolist(), called.tolist()):
+        entry = per_class.setdefault(value, [0, 0])
+        entry[0] += count
+        entry[1] += int(cloud)
+
+
+def error_codes(predicted, truth):
+    """Error-map codes for a block of CLOUD/CLEAR/IGNORED classes."""
+    codes = np.full(predicted.shape, NOT_EVALUATED, dtype=np.uint8)
+    both = (predicted >= 0) & (truth >= 0)
+    cloud_p, cloud_t = predicted == CLOUD, truth == CLOUD
+    codes[both & ~cloud_p & ~cloud_t] = TRUE_NEGATIVE
+    codes[both & cloud_p & cloud_t] = TRUE_POSITIVE
+    codes[both & ~cloud_p & cloud_t] = FALSE_NEGATIVE
+    codes[both & cloud_p & ~cloud_t] = FALSE_POSITIVE
+    return codes
+
+
+def evaluate(prediction_path, truth_path, prediction_mapping, truth_mapping, error_map=None,
+             progress=None, is_canceled=None, block_size=512):
+    """Compare a predicted cloud mask with ground truth on the prediction's grid.
+
+    Pixels count only where both rasters are valid (not no-data, not an ignored class, inside
+    the ground truth's extent). A ground truth on another grid is resampled (nearest) onto the
+    prediction's grid and a note says so.
+
+    Args:
+        prediction_path: the predicted mask (or probability) raster; band 1 is used.
+        truth_path: the ground-truth raster; band 1 is used.
+        prediction_mapping: metrics.ClassMapping of the prediction.
+        truth_mapping: metrics.ClassMapping of the ground truth.
+        error_map: optional GeoTIFF to write (Byte; see ERROR_CLASSES), atomically.
+        progress: optional callable taking a percentage.
+        is_canceled: optional callable; True stops the run.
+        block_size: pixels per block side.
+
+    Returns:
+        An Evaluation.
+
+    Raises:
+        InvalidRasterError, ExtentError: if the rasters cannot be read or related.
+        NoValidDataError: if no pixel is valid in both.
+        CancelledError: if is_canceled() became true; nothing is left written.
+    """
+    prediction = _open(prediction_path, 'prediction')
+    truth = _open(truth_path, 'ground truth')
+    result = Evaluation(prediction_path, truth_path, prediction_mapping, truth_mapping,
+                        grid_pixels=prediction.RasterXSize * prediction.RasterYSize)
+    truth_nodata = _nodata(truth)
+    per_class = (truth_mapping.threshold is None
+                 and truth.GetRasterBand(1).DataType in _INTEGER_TYPES)
+    if not _same_grid(prediction, truth):
+        truth, note = _regrid_truth(prediction, truth, ('prediction', 'ground truth'))
+        result.notes.append(note)
+    compare = _Comparison(prediction, truth, truth_nodata, result, per_class)
+    if not error_map:
+        compare.run(None, progress, is_canceled, block_size)
+        return result
+    with raster_io.atomic_output(error_map, protected=(prediction_path, truth_path)) as temporary:
+        output = _create_error_map(temporary, prediction)
+        try:
+            compare.run(output, progress, is_canceled, block_size)
+        finally:
+            output = None
+    return result
+
+
+_INTEGER_TYPES = (gdal.GDT_Byte, gdal.GDT_UInt16, gdal.GDT_Int16, gdal.GDT_UInt32, gdal.GDT_Int32)
+
+
+def _create_error_map(path, prediction):
+    output = raster_io.create_geotiff(path, prediction.RasterXSize, prediction.RasterYSize, 1,
+                                      gdal.GDT_Byte, prediction.GetGeoTransform(),
+                                      prediction.GetProjection(), nodata=NOT_EVALUATED)
+    band = output.GetRasterBand(1)
+    colours = gdal.ColorTable()
+    for code, rgb in ERROR_COLOURS.items():
+        colours.SetColorEntry(code, (*rgb, 255))
+    colours.SetColorEntry(NOT_EVALUATED, (0, 0, 0, 0))
+    band.SetRasterColorTable(colours)
+    band.SetRasterColorInterpretation(gdal.GCI_PaletteIndex)
+    band.SetCategoryNames([ERROR_CLASSES.get(code, '') for code in range(256)])
+    band.SetDescription('evaluation: TN 0, TP 1, FN 2, FP 3, not evaluated 255')
+    return output
+
+
+class _Comparison:
+    """The block loop of one evaluation (state shared by its few steps)."""
+
+    def __init__(self, prediction, truth, truth_nodata, result, per_class):
+        self.prediction, self.truth, self.result = prediction, truth, result
+        self.truth_nodata, self.per_class = truth_nodata, per_class
+        # A regridded truth is a VRT whose last band is the alpha band (0 = outside its extent).
+        self.coverage_band = truth.RasterCount if truth.RasterCount > 1 and result.notes else None
+
+    def run(self, output, progress, is_canceled, block_size):
+        """Count every block, write its error codes to `output` if given."""
+        prediction_nodata = _nodata(self.prediction)
+        windows = list(iter_windows(self.prediction.RasterXSize, self.prediction.RasterYSize,
+                                    block_size, block_size))
+        for number, window in enumerate(windows, start=1):
+            if is_canceled is not None and is_canceled():
+                raise CancelledError('evaluation cancelled; no output was written')
+            predicted = self.result.prediction_mapping.classify(
+                _read(self.prediction, window), prediction_nodata)
+            actual = self._count(window, predicted)
+            if output is not None:
+                output.GetRasterBand(1).WriteArray(error_codes(predicted, actual),
+                                                   window.col, window.row)
+            if progress is not None:
+                progress(100.0 * number / len(windows))
+        if self.result.confusion.total == 0:
+            raise NoValidDataError(
+                f'no pixel is valid in both {os.path.basename(self.result.prediction)} and '
+                f'{os.path.basename(self.result.ground_truth)} (check the no-data values and '
+                'the class mappings: every pixel was no-data or an ignored class)')
+
+    def _count(self, window, predicted):
+        """Add the window's counts to the result; return the ground truth's classes."""
+        truth_values = _read(self.truth, window)
+        actual = self.result.truth_mapping.classify(truth_values, self.truth_nodata)
+        if self.coverage_band:
+            actual[_read(self.truth, window, self.coverage_band) == 0] = IGNORED
+        self.result.confusion += Confusion.from_classes(predicted, actual)
+        if self.per_class:
+            _accumulate_classes(self.result.per_class, truth_values,
+                                (predicted >= 0) & (actual >= 0), predicted == CLOUD)
+        return actual
