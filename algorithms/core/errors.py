@@ -33,6 +33,10 @@ class MappingError(S2CloudCnnError, ValueError):
     """A class mapping is empty or contradictory."""
 
 
+class PairingError(S2CloudCnnError, ValueError):
+    """Predictions and ground truths cannot be paired by their file names."""
+
+
 class DependencyMissingError(S2CloudCnnError, ImportError):
     """A Python package the plugin needs is not installed."""
 
