@@ -29,6 +29,10 @@ class BandMismatchError(S2CloudCnnError, ValueError):
     """The raster's bands do not match what the model expects."""
 
 
+class KernelFileError(S2CloudCnnError, ValueError):
+    """A kernel database file is unreadable or not the kind a step needs."""
+
+
 class MappingError(S2CloudCnnError, ValueError):
     """A class mapping is empty or contradictory."""
 
