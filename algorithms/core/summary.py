@@ -1,0 +1,222 @@
+"""Evaluate many prediction / ground-truth pairs, per method: table, means, plots, report."""
+
+import csv
+import io
+import math
+import os
+from dataclasses import dataclass, field
+
+from . import plots, report
+from .errors import CancelledError, ExtentError, NoValidDataError, PairingError
+from .evaluate import evaluate
+from .metrics import COUNT_NAMES, METRIC_NAMES, Confusion
+
+COLUMNS = ('method', 'image', 'prediction', 'ground_truth') + METRIC_NAMES + COUNT_NAMES
+MEAN, POOLED = 'mean over images', 'all pixels pooled'
+
+
+@dataclass(frozen=True)
+class Method:
+    """One method's predictions, e.g. CNN masks or Sen2Cor SCL rasters, and its class mapping."""
+
+    name: str
+    predictions: tuple
+    mapping: object
+
+
+@dataclass
+class Summary:
+    """The evaluations of every pair, and what was skipped and why."""
+
+    methods: list
+    evaluations: dict = field(default_factory=dict)  # (method, image) -> Evaluation
+    skipped: list = field(default_factory=list)  # (method, file, reason)
+    mappings: dict = field(default_factory=dict)  # method -> ClassMapping
+    truth_mapping: object = None
+
+    def images(self):
+        """Return the image names that have at least one evaluation, sorted."""
+        return sorted({image for _, image in self.evaluations})
+
+    def pooled(self, method):
+        """Return the Confusion of every pixel of every image of `method` together."""
+        counts = Confusion()
+        for (name, _), evaluation in self.evaluations.items():
+            if name == method:
+                counts += evaluation.confusion
+        return counts
+
+    def means(self, method):
+        """Return each metric's mean over the images of `method` (the paper's Table 4)."""
+        values = [e.confusion for (name, _), e in self.evaluations.items() if name == method]
+        return {metric: (sum(getattr(c, metric) for c in values) / len(values)
+                         if values else math.nan) for metric in METRIC_NAMES}
+
+    def image_records(self):
+        """Return one row of COLUMNS per evaluation, by method and image."""
+        return [{'method': method, 'image': image, 'prediction': evaluation.prediction,
+                 'ground_truth': evaluation.ground_truth, **evaluation.confusion.metrics()}
+                for (method, image), evaluation in sorted(self.evaluations.items())]
+
+    def records(self):
+        """Return rows of COLUMNS: per image, then per method its mean and pooled rows."""
+        rows = self.image_records()
+        for method in self.methods:
+            if any(name == method for name, _ in self.evaluations):
+                rows.append({'method': method, 'image': MEAN, **self.means(method)})
+                rows.append({'method': method, 'image': POOLED, **self.pooled(method).metrics()})
+        return rows
+
+    def metric_values(self):
+        """Return {(method, image): {metric: value}} for the plots."""
+        return {key: e.confusion.metrics() for key, e in self.evaluations.items()}
+
+
+def _stem(path):
+    return os.path.splitext(os.path.basename(path))[0].lower()
+
+
+def match_truth(prediction, truths):
+    """Return the ground truth of `prediction`, or None.
+
+    A ground truth matches when its file stem equals the prediction's stem or begins it up to a
+    separator: `kgvd.tif` matches `kgvd.tif`, `kgvd_cnn.tif`, `kgvd-scl.tif`, not `kgvdx.tif`.
+    The longest matching stem wins.
+
+    Raises:
+        PairingError: if two ground truths share the matching name.
+    """
+    stem = _stem(prediction)
+    found = [t for t in truths if stem == _stem(t)
+             or (stem.startswith(_stem(t)) and not stem[len(_stem(t))].isalnum())]
+    if not found:
+        return None
+    longest = max(len(_stem(t)) for t in found)
+    best = [t for t in found if len(_stem(t)) == longest]
+    if len(best) > 1:
+        raise PairingError(f'{len(best)} ground truths are named {_stem(best[0])!r} '
+                           f'({", ".join(best)}); keep one per image name')
+    return best[0]
+
+
+def pair(methods, truths):
+    """Return ([(method, image, prediction, truth)], [(method, prediction, reason)]).
+
+    Raises:
+        PairingError: if nothing can be paired (with the naming rule in the message).
+    """
+    jobs, skipped = [], []
+    for method in methods:
+        for prediction in method.predictions:
+            truth = match_truth(prediction, truths)
+            if truth is None:
+                skipped.append((method.name, prediction, 'no ground truth with a matching name'))
+            else:
+                jobs.append((method, _stem(truth), prediction, truth))
+    if not jobs:
+        raise PairingError('no prediction could be paired with a ground truth: name each ground '
+                           'truth after its image (kgvd.tif) and each prediction the same or '
+                           'with a suffix (kgvd.tif, kgvd_cnn.tif, kgvd-scl.tif)')
+    return jobs, skipped
+
+
+def summarize(methods, truths, truth_mapping, progress=None, is_canceled=None, log=None):
+    """Evaluate every prediction of every method against its ground truth.
+
+    Pairs whose rasters do not overlap or hold no valid pixel in common are skipped and listed.
+
+    Args:
+        methods: Method instances (several compare methods side by side).
+        truths: ground-truth raster files; paired with predictions by name (match_truth).
+        truth_mapping: ClassMapping of the ground truths.
+        progress: optional callable taking a percentage.
+        is_canceled: optional callable; True stops the run.
+        log: optional callable taking a message line.
+
+    Returns:
+        A Summary.
+
+    Raises:
+        PairingError: if nothing pairs; CancelledError: if cancelled.
+    """
+    jobs, skipped = pair(methods, truths)
+    summary = Summary([m.name for m in methods], skipped=skipped,
+                      mappings={m.name: m.mapping for m in methods}, truth_mapping=truth_mapping)
+    for number, (method, image, prediction, truth) in enumerate(jobs):
+        if is_canceled is not None and is_canceled():
+            raise CancelledError('summary cancelled; no output was written')
+        step = (lambda p, n=number: progress((n + p / 100) * 100 / len(jobs))) if progress else None
+        try:
+            evaluation = evaluate(prediction, truth, method.mapping, truth_mapping,
+                                  progress=step, is_canceled=is_canceled)
+        except (ExtentError, NoValidDataError) as error:
+            skipped.append((method.name, prediction, str(error)))
+            continue
+        summary.evaluations[(method.name, image)] = evaluation
+        if log is not None:
+            log(f'{method.name} {image}: F-score {evaluation.confusion.fscore:.4f}'
+                + ''.join(f' ({note})' for note in evaluation.notes))
+    if not summary.evaluations:
+        raise NoValidDataError('no pair could be evaluated: ' + '; '.join(r for *_, r in skipped))
+    return summary
+
+
+def csv_text(summary):
+    """Return the CSV of Summary.records(), ratios with 6 decimals."""
+    stream = io.StringIO()
+    writer = csv.DictWriter(stream, COLUMNS, restval='', lineterminator='\n')
+    writer.writeheader()
+    for row in summary.records():
+        writer.writerow({k: f'{v:.6f}' if isinstance(v, float) else v for k, v in row.items()})
+    return stream.getvalue()
+
+
+def write_outputs(summary, csv_path=None, report_path=None):
+    """Write the CSV, and the HTML report with its two PNG plots beside it.
+
+    Returns:
+        The list of files written.
+    """
+    written = []
+    if csv_path:
+        report.write_text(csv_path, csv_text(summary))
+        written.append(csv_path)
+    if report_path:
+        root = os.path.splitext(report_path)[0]
+        figures = [root + '_per_image.png', root + '_boxplots.png']
+        values = summary.metric_values()
+        plots.per_image_bars(summary.images(), summary.methods, values, figures[0])
+        plots.box_plots(summary.methods, values, figures[1])
+        report.write_text(report_path, summary_html(summary, figures))
+        written += figures + [report_path]
+    return written
+
+
+def summary_html(summary, figures):
+    """Return the HTML report: means per method, per-image table, skipped pairs, plots."""
+    fmt = report.fmt
+    means = [(m, MEAN, *(fmt(v) for v in summary.means(m).values())) for m in summary.methods]
+    means += [(m, POOLED, *(fmt(getattr(summary.pooled(m), k)) for k in METRIC_NAMES))
+              for m in summary.methods]
+    rows = [(r['method'], r['image'], *(fmt(r[k]) for k in METRIC_NAMES),
+             *(f'{r[k]:,}' for k in COUNT_NAMES)) for r in summary.image_records()]
+    regridded = sum(bool(e.notes) for e in summary.evaluations.values())
+    classes = [(m, summary.mappings[m].name, summary.mappings[m].describe())
+               for m in summary.methods]
+    classes.append(('ground truth', summary.truth_mapping.name, summary.truth_mapping.describe()))
+    sections = [
+        report.table(('raster', 'classes', 'meaning'), classes, text_columns=3),
+        f'<p>{len(summary.evaluations)} evaluations of {len(summary.images())} images; '
+        f'{regridded} ground truths were resampled onto their prediction\'s grid.</p>',
+        '<h2>Means per method</h2>',
+        report.table(('method', 'over') + METRIC_NAMES, means, text_columns=2),
+        f'<p>{report.esc(report.CONVENTIONS)}</p>',
+        *(f'<img src="{report.esc(os.path.basename(f))}" alt="{report.esc(os.path.basename(f))}">'
+          for f in figures),
+        '<h2>Per image</h2>',
+        report.table(('method', 'image') + METRIC_NAMES + COUNT_NAMES, rows, text_columns=2)]
+    if summary.skipped:
+        sections += ['<h2>Skipped</h2>', report.table(
+            ('method', 'file', 'why'),
+            [(m, os.path.basename(p), why) for m, p, why in summary.skipped], text_columns=3)]
+    return report.page('Cloud mask evaluation summary', sections)
