@@ -1,0 +1,265 @@
+"""The onnxruntime dependency: where the plugin keeps it, whether it is there, how to install it."""
+
+import importlib
+import importlib.metadata
+import importlib.util
+import os
+import platform as platform_module
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from typing import Optional
+
+from .errors import DependencyInstallError
+
+PACKAGES_DIR_NAME = 's2cloudcnn-packages'
+MENU_PATH = 'Plugins > S2 Cloud CNN > Install Python dependencies…'
+# What onnxruntime declares besides numpy (its Requires-Dist without extras). None of them is
+# imported by `import onnxruntime` itself, so an older copy already in QGIS's Python is harmless.
+PURE_DEPENDENCIES = ('flatbuffers', 'packaging', 'protobuf')
+GPU_MACHINES = ('x86_64', 'amd64')  # the only ones onnxruntime-gpu publishes wheels for
+_PYTHON_NAME = re.compile(r'^python(\d+(\.\d+)?)?(\.exe)?$', re.IGNORECASE)  # not pythonw
+_active_folder = None
+
+
+@dataclass(frozen=True)
+class OnnxRuntimeStatus:
+    """What is known about onnxruntime without importing it."""
+
+    installed: bool
+    distribution: Optional[str] = None  # 'onnxruntime' or 'onnxruntime-gpu'
+    version: Optional[str] = None
+    location: Optional[str] = None
+
+
+def package_folder(profile_dir, version_info=sys.version_info):
+    """Folder of the plugin's own packages inside a QGIS profile.
+
+    One folder per Python version, as compiled wheels only fit the Python they were built for.
+
+    Args:
+        profile_dir: The QGIS profile folder (QgsApplication.qgisSettingsDirPath()).
+        version_info: Python version the packages are for.
+
+    Returns:
+        `<profile>/python/s2cloudcnn-packages/<major>.<minor>`.
+
+    """
+    version = f'{version_info[0]}.{version_info[1]}'
+    return os.path.join(os.path.normpath(profile_dir), 'python', PACKAGES_DIR_NAME, version)
+
+
+def activate_package_folder(folder):
+    """Make packages installed in `folder` importable; call it before anything imports them.
+
+    The folder goes to the END of sys.path, so QGIS's own packages (numpy above all) always
+    win and the folder only adds what QGIS lacks. It need not exist yet: after an install,
+    refresh_import_caches() makes its new content visible without a restart.
+
+    Args:
+        folder: The plugin's package folder (see package_folder()).
+
+    Returns:
+        The folder, as recorded for install_hint().
+
+    """
+    global _active_folder
+    _active_folder = os.path.abspath(folder)
+    if _active_folder not in sys.path:
+        sys.path.append(_active_folder)
+    return _active_folder
+
+
+def active_package_folder():
+    """Return the folder activate_package_folder() put on sys.path (None outside the plugin)."""
+    return _active_folder
+
+
+def refresh_import_caches(folder):
+    """Forget that `folder` was missing or empty, so new packages in it import in this session."""
+    sys.path_importer_cache.pop(os.path.abspath(folder), None)
+    importlib.invalidate_caches()
+
+
+def onnxruntime_status():
+    """Whether onnxruntime can be imported, found without importing it (that takes seconds).
+
+    Returns:
+        An OnnxRuntimeStatus; version and distribution come from the installed metadata.
+
+    """
+    spec = importlib.util.find_spec('onnxruntime')
+    if spec is None:
+        return OnnxRuntimeStatus(installed=False)
+    location = os.path.dirname(spec.origin) if spec.origin else None
+    for name in ('onnxruntime-gpu', 'onnxruntime'):
+        distribution = _distribution_beside(name, location)
+        if distribution is not None:
+            return OnnxRuntimeStatus(True, name, distribution.version, location)
+    return OnnxRuntimeStatus(True, location=location)
+
+
+def _distribution_beside(name, location):
+    """Find the distribution `name` installed in the folder that holds `location`."""
+    search = [os.path.dirname(location)] if location else None
+    try:
+        return importlib.metadata.distribution(name) if search is None else next(
+            iter(importlib.metadata.distributions(name=name, path=search)), None)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def nvidia_gpu_present(which=shutil.which, driver_dir='/proc/driver/nvidia'):
+    """Whether an NVIDIA GPU with its driver is present (nvidia-smi on PATH, or the Linux driver).
+
+    Args:
+        which: shutil.which, replaceable to test.
+        driver_dir: Folder the Linux NVIDIA driver creates.
+
+    Returns:
+        True when onnxruntime-gpu has a chance to use a GPU here.
+
+    """
+    return which('nvidia-smi') is not None or os.path.isdir(driver_dir)
+
+
+def onnxruntime_package(platform=None, gpu=None, machine=None):
+    """Choose the pip package: onnxruntime-gpu where an NVIDIA GPU can be used.
+
+    onnxruntime-gpu also runs on the CPU, but it is several times larger and exists only for
+    Windows and Linux on x86-64, so machines without an NVIDIA GPU get onnxruntime.
+
+    Args:
+        platform: sys.platform value; the running one by default.
+        gpu: Whether an NVIDIA GPU is present; detected by default.
+        machine: platform.machine() value; the running one by default.
+
+    Returns:
+        'onnxruntime-gpu' or 'onnxruntime'.
+
+    """
+    platform = platform or sys.platform
+    machine = (machine or platform_module.machine()).lower()
+    if platform == 'darwin' or machine not in GPU_MACHINES:
+        return 'onnxruntime'
+    return 'onnxruntime-gpu' if (nvidia_gpu_present() if gpu is None else gpu) else 'onnxruntime'
+
+
+def python_candidates(executable=None, prefixes=None, platform=None, version_info=None):
+    r"""List paths where the real Python interpreter of the running QGIS may be, best first.
+
+    Inside QGIS, sys.executable is often QGIS itself (qgis-bin.exe on Windows, the QGIS binary
+    in QGIS.app on macOS), so `sys.executable -m pip` would start a second QGIS. The embedded
+    interpreter's files live under its prefix: `<prefix>\\python.exe` on Windows (OSGeo4W and
+    the standalone installer: apps\\Python3x), `<prefix>/bin/python3.x` elsewhere (Linux
+    distributions, conda, QGIS.app). sys.executable comes first when it is a Python.
+
+    Args:
+        executable: sys.executable by default.
+        prefixes: Prefixes to look in; sys.exec_prefix, sys.prefix and their base_ by default.
+        platform: sys.platform value; the running one by default.
+        version_info: Python version wanted; the running one by default.
+
+    Returns:
+        A list of candidate paths (they may not exist).
+
+    """
+    executable = sys.executable if executable is None else executable
+    if prefixes is None:
+        prefixes = (sys.exec_prefix, sys.base_exec_prefix, sys.prefix, sys.base_prefix)
+    major, minor = (version_info or sys.version_info)[:2]
+    candidates = [executable] if executable and _PYTHON_NAME.match(
+        os.path.basename(executable)) else []
+    for prefix in dict.fromkeys(p for p in prefixes if p):
+        if (platform or sys.platform).startswith('win'):
+            candidates += [os.path.join(prefix, 'python.exe'), os.path.join(prefix, 'python3.exe')]
+        else:
+            candidates += [os.path.join(prefix, 'bin', name)
+                           for name in (f'python{major}.{minor}', f'python{major}', 'python')]
+    return list(dict.fromkeys(candidates))
+
+
+def find_python(candidates=None):
+    """Find the real Python interpreter next to the running one (see python_candidates()).
+
+    Args:
+        candidates: Paths to try in order; python_candidates() by default.
+
+    Returns:
+        Path of the first candidate that is an executable file.
+
+    Raises:
+        DependencyInstallError: When none is.
+
+    """
+    candidates = python_candidates() if candidates is None else candidates
+    for path in candidates:
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    raise DependencyInstallError(
+        'No Python interpreter found next to QGIS (looked for ' + ', '.join(candidates)
+        + '). Install onnxruntime by hand: ' + install_hint(python='python'))
+
+
+def pip_install_arguments(target, package):
+    """Build the `pip install` arguments that put `package` and its small deps in `target`.
+
+    --no-deps keeps pip from installing numpy into the folder at all: a second numpy beside
+    QGIS's (which QGIS and GDAL were built against) is at best 20 MB of waste and at worst the
+    one that gets imported. The dependencies pip would resolve are named explicitly instead.
+
+    Args:
+        target: Folder to install into.
+        package: 'onnxruntime' or 'onnxruntime-gpu'.
+
+    Returns:
+        The argument list after `python -m pip`.
+
+    """
+    return ['install', '--no-deps', '--only-binary', ':all:', '--target', target,
+            package, *PURE_DEPENDENCIES]
+
+
+def install_hint(platform=None, folder=None, python=None, gpu=None):
+    """Tell how to install onnxruntime for QGIS on a platform, as a command to copy.
+
+    Args:
+        platform: sys.platform value; the running one by default.
+        folder: Where to install; the active package folder by default. Without one (outside
+            the plugin) the hint installs into the current Python environment.
+        python: Interpreter to show; for the running platform the one found next to QGIS,
+            else the usual one of that platform.
+        gpu: Whether an NVIDIA GPU is present; detected by default.
+
+    Returns:
+        One paragraph: the plugin's menu action, then the shell command and where to run it.
+
+    """
+    platform = platform or sys.platform
+    folder = folder or _active_folder
+    package = onnxruntime_package(platform, gpu)
+    windows = platform.startswith('win')
+    python = python or _default_python(platform)
+    arguments = pip_install_arguments(folder, package) if folder else ['install', package]
+    command = [python, '-m', 'pip', *arguments]
+    quoted = subprocess.list2cmdline(command) if windows else shlex.join(command)
+    where = ('in the OSGeo4W Shell (Start menu > QGIS > OSGeo4W Shell)' if windows
+             else 'in Terminal' if platform == 'darwin' else 'in a terminal')
+    return (f'Install it from QGIS with {MENU_PATH}, or run {where}: {quoted} '
+            '(then restart QGIS).')
+
+
+def _default_python(platform):
+    """Interpreter shown in install_hint() for `platform`."""
+    if platform.startswith('win'):
+        return 'python'  # the OSGeo4W Shell puts QGIS's Python first on PATH
+    if platform == sys.platform:
+        try:
+            return find_python()
+        except DependencyInstallError:
+            pass
+    return ('/Applications/QGIS.app/Contents/MacOS/bin/python3' if platform == 'darwin'
+            else '/usr/bin/python3')
