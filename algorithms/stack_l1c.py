@@ -1,0 +1,122 @@
+"""Processing algorithm: stack the 13 bands of a Sentinel-2 L1C product at 60 m."""
+
+from qgis.core import (
+    QgsCoordinateReferenceSystem,
+    QgsProcessing,
+    QgsProcessingOutputNumber,
+    QgsProcessingParameterCrs,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterExtent,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterMultipleLayers,
+    QgsProcessingParameterRasterDestination,
+)
+
+from .base import S2CloudCnnAlgorithm, core_callbacks, reported_as_processing_errors
+from .core.l1c_product import open_product
+from .core.stack import stack_l1c
+
+HELP = """Reads a Sentinel-2 Level-1C product and writes its 13 bands (B01 ... B8A ... B12) \
+at 60 m, in top-of-atmosphere reflectance, as the cloud detector expects.
+
+<b>Product</b>: a SAFE folder, a zipped SAFE (read in place, never unzipped), its \
+MTD_MSIL1C.xml, the 2015-2016 OPER/PDMC format, or a folder of band files named the ESA way \
+(*_B01.jp2 ... *_B12.jp2, or GeoTIFF). <b>Band files</b>: a list of such files instead.
+
+<b>Reflectance</b> = (DN + RADIO_ADD_OFFSET) / QUANTIFICATION_VALUE, both read from the \
+product metadata (baseline 04.00 and later: offset -1000; earlier: none). Level-2A products \
+are refused: the model was trained on Level-1C top-of-atmosphere reflectance.
+
+<b>Resampling</b>: 10 m and 20 m bands are area-averaged (the mean of the 36 or 9 pixels in \
+each 60 m pixel, what a 60 m detector would measure); 60 m bands are kept as they are. The grid \
+is the tile's own 60 m grid.
+
+<b>No data</b>: DN 0. A 60 m pixel is NaN on every band if any of its source pixels, in any \
+band, is no data.
+
+<b>Output</b>: Float32 reflectance (unit 1), NaN as no data, tiled and DEFLATE-compressed, \
+band names with wavelengths, product metadata. Float32 keeps the exact reflectance of the \
+averaged bands (scaled integers would round them) and NaN needs no sentinel value.
+
+<b>Extent</b> (optional): crop to an area, snapped outward to the 60 m grid; any CRS. \
+<b>UTM zone</b> (optional): for products over two UTM zones, the zone to stack (default: the \
+zone of most granules)."""
+
+
+class StackL1cAlgorithm(S2CloudCnnAlgorithm):
+    """Stack Sentinel-2 L1C bands at 60 m in TOA reflectance."""
+
+    NAME = 'stackl1c'
+    DISPLAY_NAME = 'Stack Sentinel-2 L1C bands at 60 m'
+    GROUP_ID = 'preprocessing'
+    HELP = HELP
+
+    INPUT = 'INPUT'
+    BAND_FILES = 'BAND_FILES'
+    EXTENT = 'EXTENT'
+    CRS = 'CRS'
+    OUTPUT = 'OUTPUT'
+    VALID_FRACTION = 'VALID_FRACTION'
+
+    def initAlgorithm(self, config=None):
+        """Declare the parameters."""
+        self.addParameter(QgsProcessingParameterFile(
+            self.INPUT, self.tr('Sentinel-2 L1C product (SAFE folder, .zip, MTD_MSIL1C.xml or '
+                                'folder of band files)'), optional=True))
+        self.addParameter(QgsProcessingParameterMultipleLayers(
+            self.BAND_FILES, self.tr('Band files *_B01 ... *_B12 (instead of a product)'),
+            QgsProcessing.TypeFile, optional=True))
+        self.addParameter(QgsProcessingParameterExtent(
+            self.EXTENT, self.tr('Crop to extent'), optional=True))
+        crs = QgsProcessingParameterCrs(
+            self.CRS, self.tr('UTM zone for products over two zones (default: main zone)'),
+            optional=True)
+        crs.setFlags(crs.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+        self.addParameter(crs)
+        self.addParameter(QgsProcessingParameterRasterDestination(
+            self.OUTPUT, self.tr('13-band reflectance stack at 60 m')))
+        self.addOutput(QgsProcessingOutputNumber(
+            self.VALID_FRACTION, self.tr('Fraction of valid pixels')))
+
+    def checkParameterValues(self, parameters, context):
+        """Require a product or band files, not both."""
+        has_input = bool(self.parameterAsFile(parameters, self.INPUT, context))
+        has_files = bool(self.parameterAsFileList(parameters, self.BAND_FILES, context))
+        if has_input == has_files:
+            return False, self.tr('Give either a Sentinel-2 L1C product (INPUT) or its band '
+                                  'files (BAND_FILES), not both and not neither.')
+        return super().checkParameterValues(parameters, context)
+
+    def processAlgorithm(self, parameters, context, feedback):
+        """Open the product, resolve zone and extent, and stack it."""
+        source = (self.parameterAsFile(parameters, self.INPUT, context)
+                  or self.parameterAsFileList(parameters, self.BAND_FILES, context))
+        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        progress, is_canceled = core_callbacks(feedback)
+        with reported_as_processing_errors():
+            product = open_product(source)
+            epsg = product.choose_epsg(self._epsg(parameters, context))
+            extent = self._extent(parameters, context, epsg)
+            feedback.pushInfo(f'{product.product_id} ({product.kind}, baseline '
+                              f'{product.processing_baseline or "unknown"}), EPSG:{epsg}')
+            result = stack_l1c(product, output, extent=extent, epsg=epsg,
+                               progress=progress, is_canceled=is_canceled)
+        for note in result.notes:
+            feedback.pushWarning(note)
+        feedback.pushInfo(f'{result.width} x {result.height} pixels at 60 m, '
+                          f'{100 * result.valid_fraction:.1f} % valid')
+        return {self.OUTPUT: result.path, self.VALID_FRACTION: result.valid_fraction}
+
+    def _epsg(self, parameters, context):
+        crs = self.parameterAsCrs(parameters, self.CRS, context)
+        if not crs.isValid():
+            return None
+        code = crs.authid().split(':')[-1]
+        return int(code) if code.isdigit() else -1
+
+    def _extent(self, parameters, context, epsg):
+        if not parameters.get(self.EXTENT):
+            return None
+        crs = QgsCoordinateReferenceSystem(f'EPSG:{epsg}')
+        rect = self.parameterAsExtent(parameters, self.EXTENT, context, crs)
+        return rect.xMinimum(), rect.yMinimum(), rect.xMaximum(), rect.yMaximum()
