@@ -4,8 +4,15 @@ from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
 from .base import ICON_PATH
+from .evaluate_mask import EvaluateMaskAlgorithm
+from .stack_l1c import StackL1cAlgorithm
+from .summarize_evaluations import SummarizeEvaluationsAlgorithm
 
-ALGORITHMS = ()
+ALGORITHMS = (
+    EvaluateMaskAlgorithm,
+    SummarizeEvaluationsAlgorithm,
+    StackL1cAlgorithm,
+)
 
 
 class S2CloudCnnProvider(QgsProcessingProvider):

@@ -81,16 +81,19 @@ class StackL1cAlgorithm(S2CloudCnnAlgorithm):
     def checkParameterValues(self, parameters, context):
         """Require a product or band files, not both."""
         has_input = bool(self.parameterAsFile(parameters, self.INPUT, context))
-        has_files = bool(self.parameterAsFileList(parameters, self.BAND_FILES, context))
+        has_files = bool(self._band_files(parameters, context))
         if has_input == has_files:
             return False, self.tr('Give either a Sentinel-2 L1C product (INPUT) or its band '
                                   'files (BAND_FILES), not both and not neither.')
-        return super().checkParameterValues(parameters, context)
+        # QGIS 3.22's file parameter refuses folder names without a dot (a folder of band
+        # files): INPUT is checked by the core, which says what is wrong with it.
+        others = {k: v for k, v in parameters.items() if k != self.INPUT}
+        return super().checkParameterValues(others, context)
 
     def processAlgorithm(self, parameters, context, feedback):
         """Open the product, resolve zone and extent, and stack it."""
         source = (self.parameterAsFile(parameters, self.INPUT, context)
-                  or self.parameterAsFileList(parameters, self.BAND_FILES, context))
+                  or self._band_files(parameters, context))
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         progress, is_canceled = core_callbacks(feedback)
         with reported_as_processing_errors():
@@ -106,6 +109,10 @@ class StackL1cAlgorithm(S2CloudCnnAlgorithm):
         feedback.pushInfo(f'{result.width} x {result.height} pixels at 60 m, '
                           f'{100 * result.valid_fraction:.1f} % valid')
         return {self.OUTPUT: result.path, self.VALID_FRACTION: result.valid_fraction}
+
+    def _band_files(self, parameters, context):
+        # An unset multiple-file parameter reads as [''].
+        return [f for f in self.parameterAsFileList(parameters, self.BAND_FILES, context) if f]
 
     def _epsg(self, parameters, context):
         crs = self.parameterAsCrs(parameters, self.CRS, context)
