@@ -2,6 +2,7 @@
 
 from qgis.core import QgsApplication
 
+from .algorithms.core import dependencies
 from .algorithms.provider import S2CloudCnnProvider
 
 
@@ -11,6 +12,10 @@ class S2CloudCnnPlugin:
     def __init__(self, iface):
         self.iface = iface
         self.provider = None
+        self.installer = None
+        # Before anything imports onnxruntime; qgis_process builds the plugin this way too.
+        dependencies.activate_package_folder(
+            dependencies.package_folder(QgsApplication.qgisSettingsDirPath()))
 
     def initProcessing(self):
         """Register the provider; QGIS calls this also headless (qgis_process)."""
@@ -18,11 +23,17 @@ class S2CloudCnnPlugin:
         QgsApplication.processingRegistry().addProvider(self.provider)
 
     def initGui(self):
-        """Called when the plugin loads in the desktop application."""
+        """Register the provider and add the menu action when the desktop application loads."""
+        from .gui.dependency_installer import DependencyInstaller
+
         self.initProcessing()
+        self.installer = DependencyInstaller(self.iface, dependencies.active_package_folder())
 
     def unload(self):
-        """Remove the provider when the plugin is disabled or reloaded."""
+        """Remove the provider and the menu entry when the plugin is disabled or reloaded."""
+        if self.installer is not None:
+            self.installer.unload()
+            self.installer = None
         if self.provider is not None:
             QgsApplication.processingRegistry().removeProvider(self.provider)
             self.provider = None

@@ -3,8 +3,10 @@
 import importlib
 import importlib.metadata
 import importlib.util
+import ntpath
 import os
 import platform as platform_module
+import posixpath
 import re
 import shlex
 import shutil
@@ -172,13 +174,13 @@ def python_candidates(executable=None, prefixes=None, platform=None, version_inf
         prefixes = (sys.exec_prefix, sys.base_exec_prefix, sys.prefix, sys.base_prefix)
     major, minor = (version_info or sys.version_info)[:2]
     candidates = [executable] if executable and _PYTHON_NAME.match(
-        os.path.basename(executable)) else []
+        ntpath.basename(executable)) else []
+    windows = (platform or sys.platform).startswith('win')
+    join = ntpath.join if windows else posixpath.join
+    names = ('python.exe', 'python3.exe') if windows else tuple(
+        posixpath.join('bin', f'python{suffix}') for suffix in (f'{major}.{minor}', major, ''))
     for prefix in dict.fromkeys(p for p in prefixes if p):
-        if (platform or sys.platform).startswith('win'):
-            candidates += [os.path.join(prefix, 'python.exe'), os.path.join(prefix, 'python3.exe')]
-        else:
-            candidates += [os.path.join(prefix, 'bin', name)
-                           for name in (f'python{major}.{minor}', f'python{major}', 'python')]
+        candidates += [join(prefix, name) for name in names]
     return list(dict.fromkeys(candidates))
 
 

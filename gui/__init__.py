@@ -1,0 +1,1 @@
+"""QGIS desktop glue of the plugin that is not Processing (menu actions)."""

@@ -1,0 +1,165 @@
+"""Plugins menu action that installs onnxruntime into the profile's package folder in a QgsTask."""
+
+import subprocess
+import sys
+
+from qgis.core import Qgis, QgsApplication, QgsMessageLog, QgsTask
+from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtWidgets import QMessageBox, QProgressBar, QPushButton
+
+from ..algorithms.core import dependencies, installer
+from ..algorithms.core.errors import CancelledError, S2CloudCnnError
+
+try:
+    from qgis.PyQt.QtGui import QAction  # Qt6 (QGIS 4)
+except ImportError:
+    from qgis.PyQt.QtWidgets import QAction  # Qt5 (QGIS 3)
+
+MENU = 'S2 Cloud CNN'
+TITLE = 'S2 Cloud CNN'
+ACTION_TEXT = 'Install Python dependencies…'
+DOWNLOAD_SIZE = {'onnxruntime': 'about 30 MB', 'onnxruntime-gpu': 'a few hundred MB'}
+
+
+def tr(text):
+    """Translate `text` in the plugin's context."""
+    return QCoreApplication.translate('S2CloudCnn', text)
+
+
+class InstallTask(QgsTask):
+    """Runs the pip install off the GUI thread; QGIS shows it in the task manager too."""
+
+    def __init__(self, folder, package, on_finished):
+        super().__init__(tr('Installing {} for S2 Cloud CNN').format(package),
+                         QgsTask.Flag.CanCancel)
+        self.folder = folder
+        self.package = package
+        self.on_finished = on_finished
+        self.result = None
+        self.error = None
+        self.cancelled = False
+        self.lines = []
+
+    def run(self):
+        """Install; runs in a worker thread, so it only records what happened."""
+        try:
+            self.result = installer.install_onnxruntime(
+                self.folder, on_line=self._log, is_canceled=self.isCanceled,
+                progress=self.setProgress, package=self.package)
+        except CancelledError as error:
+            self.cancelled, self.error = True, str(error)
+        except (S2CloudCnnError, OSError, subprocess.SubprocessError) as error:
+            self.error = str(error)
+        return self.result is not None and self.result.success
+
+    def _log(self, line):
+        """Keep a line of pip's output and show it in the Log Messages panel."""
+        self.lines.append(line)
+        QgsMessageLog.logMessage(line, TITLE, Qgis.MessageLevel.Info)
+
+    def finished(self, result):
+        """Hand over to the GUI; QGIS calls this in the main thread."""
+        self.on_finished(self)
+
+
+class DependencyInstaller:
+    """The menu action, its confirmation, the install task and the message bar feedback."""
+
+    def __init__(self, iface, folder):
+        self.iface = iface
+        self.folder = folder
+        self.task = None
+        self.progress_item = None
+        self.action = QAction(tr(ACTION_TEXT), iface.mainWindow())
+        self.action.setObjectName('s2cloudcnnInstallDependencies')
+        self.action.setToolTip(tr('Install onnxruntime, which S2 Cloud CNN needs to run models'))
+        self.action.triggered.connect(lambda _checked=False: self.start())
+        iface.addPluginToMenu(MENU, self.action)
+
+    def unload(self):
+        """Remove the menu entry; a running install is cancelled (its folder stays as it was)."""
+        if self.task is not None:
+            self.task.cancel()
+        self.iface.removePluginMenu(MENU, self.action)
+        self.action.deleteLater()
+        self.action = None
+
+    def start(self, confirm=True):
+        """Ask, then install in the background; returns the task, or None when not started."""
+        if self.task is not None:
+            self._message(tr('The installation is already running.'), Qgis.MessageLevel.Info)
+            return None
+        package = dependencies.onnxruntime_package()
+        if confirm and not self._confirmed(package):
+            return None
+        self.task = InstallTask(self.folder, package, self._finished)
+        self._show_progress(package)
+        QgsApplication.taskManager().addTask(self.task)
+        return self.task
+
+    def _confirmed(self, package):
+        """Ask the user before downloading anything."""
+        status = dependencies.onnxruntime_status()
+        present = (tr('onnxruntime {} is already installed at {}.\n\n').format(
+            status.version, status.location) if status.installed else '')
+        question = present + tr(
+            'Install {package} with pip into\n{folder}\n\nThis downloads {size} from PyPI. '
+            "QGIS's own numpy is kept as it is.").format(
+            package=package, folder=self.folder, size=DOWNLOAD_SIZE[package])
+        answer = QMessageBox.question(
+            self.iface.mainWindow(), tr('Install Python dependencies'), question,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.Yes)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _show_progress(self, package):
+        """Push a message bar item with a progress bar and a cancel button."""
+        bar = self.iface.messageBar()
+        item = bar.createMessage(TITLE, tr('Installing {} …').format(package))
+        progress = QProgressBar()
+        progress.setRange(0, 100)
+        cancel = QPushButton(tr('Cancel'))
+        cancel.clicked.connect(self.task.cancel)
+        item.layout().addWidget(progress)
+        item.layout().addWidget(cancel)
+        self.task.progressChanged.connect(lambda value: _set_value(progress, value))
+        bar.pushWidget(item, Qgis.MessageLevel.Info)
+        self.progress_item = item
+
+    def _finished(self, task):
+        """Report the outcome in the message bar, with pip's log behind 'more'."""
+        self.task = None
+        if self.progress_item is not None:
+            self.iface.messageBar().popWidget(self.progress_item)
+            self.progress_item = None
+        result = task.result
+        if result is not None and result.success:
+            dependencies.refresh_import_caches(self.folder)
+            self._message(result.message + ' ' + restart_advice(), Qgis.MessageLevel.Success)
+        elif task.cancelled:
+            self._message(task.error, Qgis.MessageLevel.Warning)
+        else:
+            text = task.error or result.message
+            self._message(text, Qgis.MessageLevel.Critical, '\n'.join(task.lines))
+
+    def _message(self, text, level, details=None):
+        """Push a message that stays until the user closes it."""
+        if details:
+            self.iface.messageBar().pushMessage(TITLE, text, details, level, 0)
+        else:
+            self.iface.messageBar().pushMessage(TITLE, text, level, 0)
+
+
+def restart_advice():
+    """Say whether QGIS must be restarted: only if an onnxruntime is already loaded."""
+    if 'onnxruntime' in sys.modules:
+        return tr('Restart QGIS to use it: this session has another onnxruntime loaded.')
+    return tr('The algorithms can use it now.')
+
+
+def _set_value(progress, value):
+    """Move the progress bar, unless the user closed the message already."""
+    try:
+        progress.setValue(int(value))
+    except RuntimeError:  # the C++ widget is gone with its message
+        pass
