@@ -190,7 +190,8 @@ def test_install_hint_macos():
 
 
 def test_install_hint_linux_uses_the_interpreter_found_here(monkeypatch):
-    folder = '/home/analyst/.local/share/QGIS/QGIS3/profiles/default/python/s2cloudcnn-packages/3.11'
+    folder = ('/home/analyst/.local/share/QGIS/QGIS3/profiles/default/python/'
+              's2cloudcnn-packages/3.11')
     monkeypatch.setattr(dependencies, '_active_folder', folder)
     hint = dependencies.install_hint('linux', gpu=False)
     assert dependencies.MENU_PATH in hint and 'in a terminal' in hint

@@ -1,0 +1,85 @@
+"""In QGIS: the package folder joins sys.path at load, and the menu action installs onnxruntime."""
+
+import json
+import os
+import subprocess
+import textwrap
+
+from conftest import REPO
+
+PLUGIN_PARENT = os.path.join(REPO, 'build', 'qgis', 'plugins')
+QGIS_PYTHON = '/usr/bin/python3'  # QGIS's own interpreter: no venv, so no onnxruntime yet
+
+# Runs in its own QGIS: the session provider of other tests has the same id, and the
+# interpreter must be QGIS's bare one for the install to mean anything.
+SCRIPT = textwrap.dedent(f"""
+    import json, shutil, sys, time, unittest.mock
+    sys.modules['mock'] = unittest.mock  # qgis.testing.mocked wants the `mock` backport
+    sys.path.insert(0, {PLUGIN_PARENT!r})
+    from qgis.testing.mocked import get_iface  # QGIS's own interface stand-in
+    iface = get_iface()
+    from qgis.core import Qgis, QgsApplication
+    from qgis.PyQt.QtWidgets import QMessageBox
+    import s2cloudcnn
+    from s2cloudcnn.algorithms.core import dependencies
+    report = {{}}
+    plugin = s2cloudcnn.classFactory(iface)
+    folder = dependencies.package_folder(QgsApplication.qgisSettingsDirPath())
+    report['folder_last_on_path'] = sys.path[-1] == folder
+    report['hint_names_folder'] = folder in dependencies.install_hint()
+    plugin.initGui()
+    action = plugin.installer.action
+    report['action'] = [action.text(), action.parent() is iface.mainWindow()]
+    report['menu'] = [list(c.args) == ['S2 Cloud CNN', action]
+                      for c in iface.addPluginToMenu.call_args_list]
+    questions = []
+    def answer_yes(*args):
+        questions.append(args[2])
+        return QMessageBox.StandardButton.Yes
+    QMessageBox.question = answer_yes
+    action.trigger()
+    report['task_started'] = plugin.installer.task is not None
+    deadline = time.time() + 240
+    while plugin.installer.task is not None and time.time() < deadline:
+        QgsApplication.processEvents()
+        time.sleep(0.05)
+    report['question'] = questions
+    report['progress_shown'] = iface.messageBar().pushWidget.called
+    report['messages'] = [[str(a) for a in c.args]
+                          for c in iface.messageBar().pushMessage.call_args_list]
+    report['success_level'] = str(Qgis.MessageLevel.Success)
+    import numpy, onnxruntime  # no restart: the folder was on sys.path before it existed
+    report['onnxruntime'] = onnxruntime.__file__
+    report['numpy'] = numpy.__file__
+    plugin.unload()
+    report['menu_removed'] = [list(c.args) == ['S2 Cloud CNN', action]
+                              for c in iface.removePluginMenu.call_args_list]
+    report['installer_gone'] = plugin.installer is None
+    report['provider_gone'] = QgsApplication.processingRegistry().providerById(
+        's2cloudcnn') is None
+    report['folder'] = folder
+    shutil.rmtree(folder)  # start_app's profile is temporary, the 30 MB need not stay
+    print('REPORT', json.dumps(report))
+""")
+
+
+def test_plugin_load_menu_action_install_and_unload():
+    result = subprocess.run([QGIS_PYTHON, '-c', SCRIPT], capture_output=True, text=True,
+                            env={**os.environ, 'QT_QPA_PLATFORM': 'offscreen'}, timeout=300)
+    lines = [line for line in result.stdout.splitlines() if line.startswith('REPORT ')]
+    assert lines, result.stdout[-3000:] + result.stderr[-3000:]
+    report = json.loads(lines[-1][len('REPORT '):])
+    folder = report['folder']
+    assert report['folder_last_on_path'] and report['hint_names_folder']
+    assert report['action'] == ['Install Python dependencies…', True]
+    assert report['menu'] == [True]
+    assert report['task_started'] and report['progress_shown']
+    assert 'Install onnxruntime with pip into' in report['question'][0]
+    assert folder in report['question'][0]
+    (title, text, level, duration), = report['messages']
+    assert (title, level, duration) == ('S2 Cloud CNN', report['success_level'], '0')
+    assert f'installed into {folder}' in text and 'can use it now' in text
+    assert report['onnxruntime'].startswith(folder + '/onnxruntime/')
+    assert report['numpy'].startswith('/usr/lib/python3/dist-packages/numpy/')
+    assert report['menu_removed'] == [True]
+    assert report['installer_gone'] and report['provider_gone']
