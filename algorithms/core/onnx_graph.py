@@ -1,0 +1,104 @@
+"""Cut an ONNX graph after its first pooling layer, with protobuf alone (no `onnx` package).
+
+onnxruntime already depends on protobuf, so declaring the few ONNX message fields we touch is
+enough to edit a model: every other field (weights, shapes, metadata) is kept as it was read,
+as protobuf carries unknown fields through parsing and serialising unchanged. Field numbers
+are those of onnx/onnx.proto (stable since IR version 3).
+"""
+
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+_FLOAT, _INTS = 1, 7  # TensorProto.FLOAT, AttributeProto.INTS
+_FIELDS = {  # message: [(name, number, type, label, message type)]
+    'ModelProto': [('graph', 7, 'message', 'optional', 'GraphProto')],
+    'GraphProto': [('node', 1, 'message', 'repeated', 'NodeProto'),
+                   ('input', 11, 'message', 'repeated', 'ValueInfoProto'),
+                   ('output', 12, 'message', 'repeated', 'ValueInfoProto')],
+    'NodeProto': [('input', 1, 'string', 'repeated', None),
+                  ('output', 2, 'string', 'repeated', None),
+                  ('op_type', 4, 'string', 'optional', None),
+                  ('attribute', 5, 'message', 'repeated', 'AttributeProto')],
+    'AttributeProto': [('name', 1, 'string', 'optional', None),
+                       ('ints', 8, 'int64', 'repeated', None),
+                       ('type', 20, 'int32', 'optional', None)],
+    'ValueInfoProto': [('name', 1, 'string', 'optional', None),
+                       ('type', 2, 'message', 'optional', 'TypeProto')],
+    'TypeProto': [('tensor_type', 1, 'message', 'optional', 'TensorTypeProto')],
+    'TensorTypeProto': [('elem_type', 1, 'int32', 'optional', None),
+                        ('shape', 2, 'message', 'optional', 'TensorShapeProto')],
+    'TensorShapeProto': [('dim', 1, 'message', 'repeated', 'DimensionProto')],
+    'DimensionProto': [('dim_value', 1, 'int64', 'optional', None),
+                       ('dim_param', 2, 'string', 'optional', None)],
+}
+_PACKAGE = 's2cloudcnn_onnx_subset'
+_classes = {}
+
+
+def _message_classes():
+    """Build (once) Python classes for the ONNX message subset above."""
+    if _classes:
+        return _classes
+    types = descriptor_pb2.FieldDescriptorProto
+    file_proto = descriptor_pb2.FileDescriptorProto(
+        name=f'{_PACKAGE}.proto', package=_PACKAGE, syntax='proto2')
+    for message, fields in _FIELDS.items():
+        proto = file_proto.message_type.add(name=message)
+        for name, number, kind, label, type_name in fields:
+            field = proto.field.add(name=name, number=number,
+                                    type=getattr(types, f'TYPE_{kind.upper()}'),
+                                    label=getattr(types, f'LABEL_{label.upper()}'))
+            if type_name:
+                field.type_name = f'.{_PACKAGE}.{type_name}'
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(file_proto)
+    for message in _FIELDS:
+        descriptor = pool.FindMessageTypeByName(f'{_PACKAGE}.{message}')
+        _classes[message] = message_factory.GetMessageClass(descriptor)
+    return _classes
+
+
+def attributes(node):
+    """Return a node's integer-list attributes as {name: [ints]}."""
+    return {attribute.name: list(attribute.ints) for attribute in node.attribute}
+
+
+def load(model_bytes):
+    """Parse serialized ONNX bytes into the subset ModelProto."""
+    model = _message_classes()['ModelProto']()
+    model.ParseFromString(model_bytes)
+    return model
+
+
+def consumers(model, value_name):
+    """Return the nodes that read the value `value_name`."""
+    return [node for node in model.graph.node if value_name in node.input]
+
+
+def cut_head(model, start, output, nhwc_input, shape):
+    """Return serialized bytes of the subgraph from value `start` to value `output`.
+
+    The new graph input `nhwc_input` is float32 [N, *shape] channels-last; a Transpose turns it
+    into the NCHW value `start`, so callers can gather cells channels-last without a copy.
+    """
+    needed, wanted = [], {output}
+    for node in reversed(model.graph.node):
+        if wanted.intersection(node.output):
+            needed.append(node)
+            wanted.update(name for name in node.input if name != start)
+    classes = _message_classes()
+    head = classes['ModelProto']()
+    head.CopyFrom(model)
+    graph = head.graph
+    del graph.node[:], graph.input[:]
+    transpose = graph.node.add(op_type='Transpose', input=[nhwc_input], output=[start])
+    transpose.attribute.add(name='perm', ints=[0, 3, 1, 2], type=_INTS)
+    graph.node.extend(reversed(needed))
+    value = graph.input.add(name=nhwc_input)
+    value.type.tensor_type.elem_type = _FLOAT
+    value.type.tensor_type.shape.dim.add(dim_param='N')
+    for size in shape:
+        value.type.tensor_type.shape.dim.add(dim_value=size)
+    kept = [value for value in graph.output if value.name == output]
+    del graph.output[:]
+    graph.output.extend(kept)
+    return head.SerializeToString()

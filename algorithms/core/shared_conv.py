@@ -1,0 +1,158 @@
+"""Exact fast path: the first conv layer and its pooling computed once per block, shared by patches.
+
+Neighbouring pixels' 16 x 16 patches overlap by up to 15/16, so running the first 3x3 conv per
+patch repeats the same sums ~256 times. Inside a patch the conv equals a convolution of the whole
+zero-padded block; only on the patch's outer rows/columns does the conv's own "same" padding
+cut taps off. So per block we compute 9 maps (kernel complete, or without its top/bottom row
+and/or left/right column), each with its own bias, apply the activation and a stride-1 2x2 max
+pool, and gather every patch's pooled 8 x 8 cells from them. The rest of the graph (the "head",
+cut out of the model after the first pool) then runs per pixel. The kernels, biases and leaky
+slope are read back from the model by probing its `conv1_linear`/`conv1` outputs with impulses,
+and the result is checked against the complete graph before use.
+"""
+
+import numpy as np
+
+from . import onnx_graph
+from .inference import open_session
+
+# Row/column types of a patch position: first (T), inner (M), last (B).
+_FIRST, _INNER, _LAST = 0, 1, 2
+# Taps a conv at a position of each type keeps: -1, 0, +1 offsets.
+_KEPT = {_FIRST: (0, 1), _INNER: (-1, 0, 1), _LAST: (-1, 0)}
+# Which activation map each half of a 2x2 pooling window uses, per pooled cell type.
+_POOL_PARTS = {_FIRST: (_FIRST, _INNER), _INNER: (_INNER, _INNER), _LAST: (_INNER, _LAST)}
+SELF_CHECK_TOLERANCE = 1e-4
+_NHWC_INPUT = 'pooled_nhwc'
+
+
+class SharedConvUnavailable(Exception):
+    """The model's graph does not have the shape the fast path relies on (reason in args)."""
+
+
+def build_shared_conv_evaluator(model_path, metadata, cpu_session, provider, threads=0):
+    """Return a SharedConvEvaluator for the model, checked against the complete graph.
+
+    Raises:
+        SharedConvUnavailable: why the plain path must be used instead.
+
+    """
+    head_bytes, cells = _cut_head(model_path, metadata)
+    kernels, biases, slope = _probe_first_layer(cpu_session, metadata)
+    head = open_session(head_bytes, provider, threads, source=f'{model_path} (head)')
+    evaluator = SharedConvEvaluator(head, metadata, kernels, biases, slope, cells)
+    _self_check(evaluator, cpu_session, metadata)
+    return evaluator
+
+
+class SharedConvEvaluator:
+    """Same interface as patches.PlainEvaluator, same probabilities, far fewer operations."""
+
+    def __init__(self, session, metadata, kernels, biases, slope, cells):
+        self.session = session
+        self.metadata = metadata
+        self.provider = session.provider
+        self.kernels, self.biases, self.slope, self.cells = kernels, biases, slope, cells
+        types = [_FIRST] + [_INNER] * (cells - 2) + [_LAST]
+        self._cell_types = np.array(types)
+        self._pooled = self._offsets = self._width = None
+
+    def begin_block(self, padded):
+        """Compute the 9 pooled first-layer maps of the padded block [bands, H, W]."""
+        height, width = padded.shape[1] - 1, padded.shape[2] - 1
+        maps = _activated_maps(padded, self.kernels, self.biases, self.slope)
+        pooled = np.empty((3, 3, height, width, maps.shape[-1]), np.float32)
+        for rt in range(3):
+            for ct in range(3):
+                r0, r1 = _POOL_PARTS[rt]
+                c0, c1 = _POOL_PARTS[ct]
+                out = pooled[rt, ct]
+                np.maximum(maps[r0, c0, :-1, :-1], maps[r0, c1, :-1, 1:], out=out)
+                np.maximum(out, maps[r1, c0, 1:, :-1], out=out)
+                np.maximum(out, maps[r1, c1, 1:, 1:], out=out)
+        self._pooled = pooled.reshape(-1, maps.shape[-1])
+        steps = 2 * np.arange(self.cells)
+        types = self._cell_types
+        self._offsets = ((types[:, None] * 3 + types[None, :]) * height * width
+                         + steps[:, None] * width + steps[None, :])
+        self._width = width
+
+    def probabilities(self, rows, cols):
+        """Return P(cloud) float32 [n] of the block pixels (rows[k], cols[k])."""
+        index = (rows * self._width + cols)[:, None, None] + self._offsets[None]
+        cells = self._pooled.take(index, axis=0)
+        result = self.session.run(self.metadata.output_name, {_NHWC_INPUT: cells})
+        return result.reshape(-1)
+
+
+def _activated_maps(padded, kernels, biases, slope):
+    """Return the activated first-layer maps [3, 3, H, W, filters] for every row/col type."""
+    bands, height, width = padded.shape
+    image = np.zeros((height + 2, width + 2, bands), np.float32)
+    image[1:-1, 1:-1] = padded.transpose(1, 2, 0)
+    taps = {(dr, dc): image[1 + dr:1 + dr + height, 1 + dc:1 + dc + width] @ kernels[dr + 1, dc + 1]
+            for dr in (-1, 0, 1) for dc in (-1, 0, 1)}
+    maps = np.empty((3, 3, height, width, kernels.shape[-1]), np.float32)
+    for rt in range(3):
+        for ct in range(3):
+            out = maps[rt, ct]
+            out[...] = biases[rt, ct]
+            for dr in _KEPT[rt]:
+                for dc in _KEPT[ct]:
+                    out += taps[dr, dc]
+            np.maximum(out, out * slope, out=out)
+    return maps
+
+
+def _cut_head(model_path, metadata):
+    """Return (serialized head graph taking pooled cells NHWC, pooled side length)."""
+    with open(model_path, 'rb') as stream:
+        model = onnx_graph.load(stream.read())
+    first = metadata.feature_outputs[0]
+    pools = onnx_graph.consumers(model, first)
+    pool = pools[0] if len(pools) == 1 and pools[0].op_type == 'MaxPool' else None
+    found = onnx_graph.attributes(pool) if pool else {}
+    if (pool is None or found.get('kernel_shape') != [2, 2] or found.get('strides') != [2, 2]
+            or any(found.get('pads', [0]))):
+        raise SharedConvUnavailable(f'{first} does not feed one 2x2 max pooling')
+    cells = metadata.patch_size // 2
+    head = onnx_graph.cut_head(model, pool.output[0], metadata.output_name, _NHWC_INPUT,
+                               (cells, cells, metadata.filters[0]))
+    return head, cells
+
+
+def _probe_first_layer(session, metadata):
+    """Read conv1's kernels [3, 3, bands, filters], biases [3, 3, filters] and leaky slope."""
+    bands, size = len(metadata.bands), metadata.patch_size
+    centre, edges = size // 2, (0, size // 2, size - 1)
+    probes = np.zeros((1 + 9 * bands, bands, size, size), np.float32)
+    for k, (dr, dc, band) in enumerate(np.ndindex(3, 3, bands), start=1):
+        probes[k, band, centre + dr - 1, centre + dc - 1] = 1.0
+    linear = session.run(metadata.linear_outputs[0], {metadata.input_name: probes})
+    biases = np.stack([[linear[0, :, r, c] for c in edges] for r in edges])
+    response = linear[1:, :, centre, centre] - linear[0, :, centre, centre]
+    kernels = response.reshape(3, 3, bands, -1).astype(np.float32)
+    rng = np.random.default_rng(0)
+    sample = rng.uniform(0, 0.6, (16, bands, size, size)).astype(np.float32)
+    pre, post = (session.session.run([name], {metadata.input_name: sample})[0]
+                 for name in (metadata.linear_outputs[0], metadata.feature_outputs[0]))
+    negative = pre < -1e-3
+    slope = float(np.median(post[negative] / pre[negative])) if negative.any() else 0.0
+    return kernels, biases.astype(np.float32), np.float32(slope)
+
+
+def _self_check(evaluator, cpu_session, metadata):
+    """Compare with the complete graph on random patches (zeros included, like image borders)."""
+    rng = np.random.default_rng(1)
+    size, bands = metadata.patch_size, len(metadata.bands)
+    padded = rng.uniform(0, 0.8, (bands, size + 7, size + 7)).astype(np.float32)
+    padded[:, :, :5] = 0
+    rows, cols = (a.ravel() for a in np.mgrid[0:8, 0:8])
+    evaluator.begin_block(padded)
+    fast = evaluator.probabilities(rows, cols)
+    view = np.lib.stride_tricks.sliding_window_view(padded, (size, size), axis=(1, 2))
+    patches = np.ascontiguousarray(view[:, rows, cols].transpose(1, 0, 2, 3))
+    plain = cpu_session.run(metadata.output_name, {metadata.input_name: patches}).reshape(-1)
+    worst = float(np.max(np.abs(fast - plain)))
+    if not worst <= SELF_CHECK_TOLERANCE:
+        raise SharedConvUnavailable(f'it differs from the complete graph by {worst:.2g}')

@@ -1,0 +1,47 @@
+"""Regenerate tests/data/detect/ from the project's shared real data (run once, by hand).
+
+betsiboka_crop_toa13.tif: rows 580-707, cols 0-127 of shared/data/toa/betsiboka_toa13.tif
+(real Sentinel-2 L1C TOA reflectance x 10000, 13 bands), written in the stack contract:
+Float32 reflectance (DN / 10000), band descriptions 'B01 (443.9 nm)', nodata NaN. The source
+has no true georeferencing (about 73 m pixels, approximate EPSG:4326 box); the crop is put on
+a 60 m UTM 38S grid at that place so that it passes the 60 m model's resolution check.
+"""
+
+import os
+import sys
+
+import numpy as np
+from osgeo import gdal, osr
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from algorithms.core.bands import L1C_BANDS, band_description  # noqa: E402
+from algorithms.core.raster_io import create_geotiff  # noqa: E402
+
+SOURCE = '/work/shared/data/toa/betsiboka_toa13.tif'
+TARGET = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data', 'detect',
+                      'betsiboka_crop_toa13.tif')
+ROW, COL, SIZE = 580, 0, 128
+
+
+def main():
+    source = gdal.Open(SOURCE)
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(32738)
+    x0, y0 = 517020.0, 8277660.0  # UTM 38S near 46.16 E, 15.97 S, on the 60 m grid
+    dataset = create_geotiff(TARGET, SIZE, SIZE, 13, gdal.GDT_Float32,
+                             (x0, 60.0, 0.0, y0, 0.0, -60.0), srs.ExportToWkt(),
+                             nodata=float('nan'))
+    for index, band in enumerate(L1C_BANDS, start=1):
+        values = source.GetRasterBand(index).ReadAsArray(COL, ROW, SIZE, SIZE)
+        out = dataset.GetRasterBand(index)
+        out.WriteArray(values.astype(np.float32) / 10000)
+        out.SetDescription(band_description(band))
+    dataset.SetMetadataItem('SOURCE', 'betsiboka_toa13.tif rows 580-707 cols 0-127 (s2cloudless '
+                            '1.2.1 test input, CC-BY-SA-4.0); contains modified Copernicus '
+                            'Sentinel data')
+    dataset = None
+
+
+if __name__ == '__main__':
+    main()
