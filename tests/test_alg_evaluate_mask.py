@@ -7,58 +7,17 @@ import re
 import numpy as np
 import pytest
 from conftest import data_path, qgis_process
+from evaluation_helpers import (
+    LABEL,
+    Recording,
+    expected_counts,
+    read,
+    shifted_and_perturbed,
+    text,
+    write,
+)
 from osgeo import gdal
-from qgis.core import QgsProcessingException, QgsProcessingFeedback
-
-gdal.UseExceptions()
-
-LABEL = data_path('oncloudn', 'kgvd.tif')  # Eswatini, about half cloud, no no-data
-
-
-def read(path):
-    return gdal.Open(path).ReadAsArray()
-
-
-def write(path, array, template=LABEL, geotransform=None, wkt=None, nodata=255):
-    """Write `array` as a GeoTIFF on the template's grid, or on the given one."""
-    source = gdal.Open(template)
-    kind = gdal.GDT_Float32 if array.dtype.kind == 'f' else gdal.GDT_Byte
-    dataset = gdal.GetDriverByName('GTiff').Create(str(path), array.shape[1], array.shape[0],
-                                                   1, kind)
-    dataset.SetGeoTransform(geotransform or source.GetGeoTransform())
-    dataset.SetProjection(wkt if wkt is not None else source.GetProjection())
-    if nodata is not None:
-        dataset.GetRasterBand(1).SetNoDataValue(nodata)
-    dataset.GetRasterBand(1).WriteArray(array)
-    dataset = None
-    return str(path)
-
-
-def expected_counts(predicted_cloud, truth_cloud, valid):
-    """TP, TN, FP, FN counted directly with numpy, independently of the core."""
-    return {'TP': int(np.sum(valid & predicted_cloud & truth_cloud)),
-            'TN': int(np.sum(valid & ~predicted_cloud & ~truth_cloud)),
-            'FP': int(np.sum(valid & predicted_cloud & ~truth_cloud)),
-            'FN': int(np.sum(valid & ~predicted_cloud & truth_cloud))}
-
-
-class Recording(QgsProcessingFeedback):
-    """Feedback that keeps what the algorithm said, and can cancel at a given progress."""
-
-    def __init__(self, cancel_after=None):
-        super().__init__()
-        self.lines, self.cancel_after = [], cancel_after
-
-    def pushWarning(self, text):
-        self.lines.append(text)
-
-    def pushInfo(self, text):
-        self.lines.append(text)
-
-    def setProgress(self, value):
-        super().setProgress(value)
-        if self.cancel_after is not None and value >= self.cancel_after:
-            self.cancel()
+from qgis.core import QgsProcessingException
 
 
 def run_evaluate(run_algorithm, tmp_path, prediction, truth, **extra):
@@ -83,14 +42,6 @@ def test_label_against_itself_is_perfect(run_algorithm, tmp_path):
     assert not [name for name in os.listdir(tmp_path) if 'partial' in name]
 
 
-def shifted_and_perturbed(label):
-    """The label moved 7 columns right (the gap is no data) with a block flipped."""
-    prediction = np.full_like(label, 255)
-    prediction[:, 7:] = label[:, :-7]
-    prediction[100:160, 200:330] = 1 - prediction[100:160, 200:330]
-    return prediction
-
-
 def test_shifted_perturbed_prediction_gives_hand_computed_counts(run_algorithm, tmp_path):
     label = read(LABEL)
     prediction = shifted_and_perturbed(label)
@@ -106,7 +57,7 @@ def test_shifted_perturbed_prediction_gives_hand_computed_counts(run_algorithm, 
     errors = read(result['ERROR_MAP'])
     assert np.all(errors[:, :7] == 255)  # not evaluated where the prediction has no data
     assert int(np.sum(errors == 3)) == fp and int(np.sum(errors == 2)) == fn
-    html = open(result['REPORT'], encoding='utf-8').read()
+    html = text(result['REPORT'])
     assert f'{fp:,}' in html and f'{result["FSCORE"]:.4f}' in html
 
 
@@ -123,7 +74,7 @@ def test_ground_truth_at_20_m_is_regridded_and_said_so(run_algorithm, tmp_path):
     expected = expected_counts(label == 1, regridded == 1, np.ones(label.shape, bool))
     assert {k: result[k] for k in expected} == expected
     assert 0.95 < result['FSCORE'] < 1.0
-    assert 'another grid' in open(result['REPORT'], encoding='utf-8').read()
+    assert 'another grid' in text(result['REPORT'])
 
 
 def test_ground_truth_in_another_crs_is_reprojected(run_algorithm, tmp_path):
@@ -160,7 +111,7 @@ def test_alcd_ground_truth_and_errors_per_class(run_algorithm, tmp_path):
     expected = expected_counts(prediction == 1, np.isin(truth, (2, 3)), truth >= 2)
     assert {k: result[k] for k in expected} == expected
     assert result['FP'] == int(np.sum(truth == 7))
-    html = open(result['REPORT'], encoding='utf-8').read()
+    html = text(result['REPORT'])
     snow_row = re.search(r'<tr><td class=text>7</td><td class=text>snow</td>.*?</tr>', html)
     assert snow_row and '100.00 %' in snow_row.group(0)
 
