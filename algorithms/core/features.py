@@ -16,9 +16,10 @@ from osgeo import gdal
 from . import raster_io
 from .bands import canonical_band_name
 from .errors import BandMismatchError, CancelledError, InvalidRasterError, ModelError
+from .feature_report import write_feature_report
 from .inference import read_model
 from .kernel_file import model_runner, read_first_layer
-from .kernels import check_layer
+from .kernels import build_database, check_layer
 from .windows import iter_windows
 
 gdal.UseExceptions()
@@ -260,7 +261,8 @@ def _write_maps(dataset, output_path, labels, metadata, compute, block_size, pro
 
 
 def export_feature_maps(stack_path, model_path, output_path, layer, filters=None,
-                        block_size=BLOCK_SIZE, progress=None, is_canceled=None):
+                        report_path=None, block_size=BLOCK_SIZE, progress=None,
+                        is_canceled=None):
     """Write the chosen filters of conv layer `layer` over the stack's grid (see module doc).
 
     Args:
@@ -269,6 +271,7 @@ def export_feature_maps(stack_path, model_path, output_path, layer, filters=None
         output_path: GeoTIFF to write: Float32, one band per filter, NaN at no-data pixels.
         layer: conv layer, 1-based.
         filters: 1-based filter numbers; empty or None = all.
+        report_path: optional HTML report with a contact sheet PNG beside it.
         block_size: pixels per block side (memory grows with its square).
         progress: callable(percent) or None.
         is_canceled: callable() -> bool or None.
@@ -303,7 +306,13 @@ def export_feature_maps(stack_path, model_path, output_path, layer, filters=None
                 'BAND_MEANING': meaning}
     stats = _write_maps(dataset, output_path, labels, metadata, compute, block_size, progress,
                         is_canceled, [stack_path, model_path])
-    return MapsResult(output_path, layer, [f + 1 for f in chosen], labels, meaning, stats)
+    result = MapsResult(output_path, layer, [f + 1 for f in chosen], labels, meaning, stats)
+    if report_path:
+        summary = build_database(run, meta, layer, model_path)['summary']
+        write_feature_report(result, report_path, f'{meta.model_id} {meta.version}',
+                             {s['filter']: s['strongest'] for s in summary},
+                             protected=[stack_path, model_path, output_path])
+    return result
 
 
 def apply_kernels(stack_path, kernel_path, output_path, filters=None, block_size=BLOCK_SIZE,
