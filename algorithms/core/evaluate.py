@@ -125,7 +125,15 @@ def _regrid_truth(prediction, truth, names):
             f'differ; pixel {_pixel_size(truth)} vs {_pixel_size(prediction)}): it was '
             f'resampled with nearest neighbour onto the {names[0]}\'s grid; about '
             f'{100 * min(covered, 1):.1f} % of the {names[0]}\'s extent is covered by it.')
+    if _srs(truth).IsSame(_srs(prediction)) and _finer(truth, prediction):
+        note += (f' The {names[1]} is finer: each {names[0]} pixel is compared with the '
+                 f'{names[1]} pixel at its centre.')
     return warped, note
+
+
+def _finer(first, second):
+    """Tell whether `first` has smaller pixels than `second` (same CRS)."""
+    return abs(first.GetGeoTransform()[1]) < abs(second.GetGeoTransform()[1]) - 1e-9
 
 
 def _pixel_size(dataset):

@@ -1,0 +1,36 @@
+"""The evaluation core: block-wise counts, partial overlap, per-class sums (no QGIS needed)."""
+
+import numpy as np
+from evaluation_helpers import LABEL, expected_counts, read, shifted_and_perturbed, write
+from osgeo import gdal
+
+from algorithms.core.evaluate import evaluate
+from algorithms.core.metrics import PRESETS
+
+MASK = PRESETS['mask']
+
+
+def test_counts_and_error_map_do_not_depend_on_the_block_size(tmp_path):
+    prediction = write(tmp_path / 'p.tif', shifted_and_perturbed(read(LABEL)))
+    whole = evaluate(prediction, LABEL, MASK, MASK, error_map=str(tmp_path / 'a.tif'))
+    blocks = evaluate(prediction, LABEL, MASK, MASK, error_map=str(tmp_path / 'b.tif'),
+                      block_size=100)  # 36 blocks, ragged at the edges
+    assert whole.confusion == blocks.confusion
+    np.testing.assert_array_equal(read(str(tmp_path / 'a.tif')), read(str(tmp_path / 'b.tif')))
+    assert sum(pixels for pixels, _ in blocks.per_class.values()) == blocks.confusion.total
+    assert blocks.per_class[1][1] == blocks.confusion.tp  # cloud pixels called cloud
+
+
+def test_ground_truth_covering_half_the_prediction(tmp_path):
+    label = read(LABEL)
+    x0, dx, _, y0, _, dy = gdal.Open(LABEL).GetGeoTransform()
+    half = write(tmp_path / 'half.tif', label[:, 256:], geotransform=(x0 + 256 * dx, dx, 0, y0,
+                                                                     0, dy))
+    progress = []
+    result = evaluate(LABEL, half, MASK, MASK, progress=progress.append, block_size=128)
+    assert 'about 50.0 %' in result.notes[0]
+    valid = np.zeros(label.shape, bool)
+    valid[:, 256:] = True
+    assert result.confusion.__dict__ == {k.lower(): v for k, v in expected_counts(
+        label == 1, label == 1, valid).items()}
+    assert progress[-1] == 100 and progress == sorted(progress)
