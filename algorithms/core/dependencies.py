@@ -19,8 +19,8 @@ from .errors import DependencyInstallError
 
 PACKAGES_DIR_NAME = 's2cloudcnn-packages'
 MENU_PATH = 'Plugins > S2 Cloud CNN > Install Python dependencies…'
-# What onnxruntime declares besides numpy (its Requires-Dist without extras). None of them is
-# imported by `import onnxruntime` itself, so an older copy already in QGIS's Python is harmless.
+# What onnxruntime declares besides numpy (its Requires-Dist without extras). `import onnxruntime`
+# needs none of them; core/onnx_graph.py (fast detection path) uses protobuf.
 PURE_DEPENDENCIES = ('flatbuffers', 'packaging', 'protobuf')
 GPU_MACHINES = ('x86_64', 'amd64')  # the only ones onnxruntime-gpu publishes wheels for
 _PYTHON_NAME = re.compile(r'^python(\d+(\.\d+)?)?(\.exe)?$', re.IGNORECASE)  # not pythonw

@@ -20,9 +20,10 @@ VERIFY_SCRIPT = (
     'import json, sys\n'
     'sys.path.append(sys.argv[1])\n'
     'import numpy, onnxruntime\n'
+    'from google import protobuf\n'
     'print(json.dumps({"version": onnxruntime.__version__, "onnxruntime": onnxruntime.__file__,\n'
     '                  "providers": onnxruntime.get_available_providers(),\n'
-    '                  "numpy": numpy.__file__}))\n')
+    '                  "numpy": numpy.__file__, "protobuf": protobuf.__version__}))\n')
 NO_WINDOW = getattr(subprocess, 'CREATE_NO_WINDOW', 0)  # no console flashing up on Windows
 
 
@@ -245,7 +246,8 @@ def verify_import(python, folder, emit):
         return {}, f'onnxruntime was installed but does not import: {last}.'
     info = json.loads(answer.stdout.strip().splitlines()[-1])
     emit(f'import check: onnxruntime {info["version"]} from {info["onnxruntime"]}, '
-         f'numpy from {info["numpy"]}, providers {info["providers"]}')
+         f'numpy from {info["numpy"]}, protobuf {info["protobuf"]}, '
+         f'providers {info["providers"]}')
     if not _inside(info['onnxruntime'], folder):
         return info, (f'Another onnxruntime ({info["onnxruntime"]}) comes first on the Python '
                       'path and hides the one just installed; uninstall it or use that one.')
