@@ -3,8 +3,11 @@
 from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
+from .apply_kernels import ApplyKernelsAlgorithm
 from .base import ICON_PATH
 from .evaluate_mask import EvaluateMaskAlgorithm
+from .export_feature_maps import ExportFeatureMapsAlgorithm
+from .export_kernels import ExportKernelsAlgorithm
 from .stack_l1c import StackL1cAlgorithm
 from .summarize_evaluations import SummarizeEvaluationsAlgorithm
 
@@ -12,6 +15,9 @@ ALGORITHMS = (
     EvaluateMaskAlgorithm,
     SummarizeEvaluationsAlgorithm,
     StackL1cAlgorithm,
+    ExportFeatureMapsAlgorithm,
+    ExportKernelsAlgorithm,
+    ApplyKernelsAlgorithm,
 )
 
 
