@@ -16,8 +16,9 @@ from .windows import iter_windows
 gdal.UseExceptions()
 
 RESOLUTION_M = 60
-# 512 rows at 60 m = 3072 rows at 10 m: three whole JPEG2000 tile rows of the 10 m bands.
-BLOCK_ROWS = 512
+# Output rows per block: 128 rows at 60 m keep our buffers near 100 MB for a full tile; the
+# JPEG2000 tiles (1024 rows at 10 m) a block shares with the next stay in GDAL's block cache.
+BLOCK_ROWS = 128
 
 
 @dataclass
@@ -123,14 +124,14 @@ def _write_blocks(dataset, datasets, product, geotransform, block_rows, progress
                                 dataset.RasterXSize, block_rows))
     steps, valid_total = len(windows) * len(L1C_BANDS), 0
     for w_index, window in enumerate(windows):
-        layers = []
+        block = np.empty((len(L1C_BANDS), window.height, window.width), np.float32)
         for b_index, band in enumerate(L1C_BANDS):
             if is_canceled():
                 raise CancelledError('stacking cancelled; no output was written')
             dn_mean = _band_mean(datasets[band], geotransform, window)
-            layers.append((dn_mean + product.offsets[band]) / product.quantification)
+            # In float64 then rounded once to float32: exact to Float32's precision.
+            block[b_index] = (dn_mean + product.offsets[band]) / product.quantification
             progress(100.0 * (w_index * len(L1C_BANDS) + b_index + 1) / steps)
-        block = np.stack(layers).astype(np.float32)
         invalid = np.isnan(block).any(axis=0)
         block[:, invalid] = np.nan
         valid_total += int(invalid.size - invalid.sum())
