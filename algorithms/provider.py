@@ -5,6 +5,7 @@ from qgis.PyQt.QtGui import QIcon
 
 from .apply_kernels import ApplyKernelsAlgorithm
 from .base import ICON_PATH
+from .detect_clouds import DetectCloudsAlgorithm
 from .evaluate_mask import EvaluateMaskAlgorithm
 from .export_feature_maps import ExportFeatureMapsAlgorithm
 from .export_kernels import ExportKernelsAlgorithm
@@ -15,6 +16,7 @@ ALGORITHMS = (
     EvaluateMaskAlgorithm,
     SummarizeEvaluationsAlgorithm,
     StackL1cAlgorithm,
+    DetectCloudsAlgorithm,
     ExportFeatureMapsAlgorithm,
     ExportKernelsAlgorithm,
     ApplyKernelsAlgorithm,

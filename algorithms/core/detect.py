@@ -73,7 +73,7 @@ def is_product(path):
 
 
 def detect_clouds(source, mask_path, model_path, options=None, progress=None, is_canceled=None,
-                  log=None):
+                  log=None, warn=None):
     """Detect clouds in `source` with the ONNX model at `model_path`.
 
     The model's metadata is checked before anything is read. Each pixel is classified from
@@ -89,6 +89,8 @@ def detect_clouds(source, mask_path, model_path, options=None, progress=None, is
         progress: optional callable(percent 0..100), called after each block.
         is_canceled: optional callable() -> bool, checked between batches.
         log: optional callable(text) for what a user should read (provider, fallbacks).
+        warn: optional callable(text) for a problem the user asked to avoid (CUDA requested
+            but not usable); defaults to `log`.
 
     Returns:
         DetectionResult.
@@ -100,7 +102,8 @@ def detect_clouds(source, mask_path, model_path, options=None, progress=None, is
     """
     options = options or DetectOptions()
     progress, is_canceled = progress or (lambda _p: None), is_canceled or (lambda: False)
-    log, started = log or (lambda _t: None), time.perf_counter()
+    log = log or (lambda _t: None)
+    warn, started = warn or log, time.perf_counter()
     metadata, cpu_session = read_model(model_path)
     threshold = metadata.threshold if options.threshold is None else float(options.threshold)
     with tempfile.TemporaryDirectory(prefix='s2cloudcnn-') as scratch:
@@ -109,6 +112,7 @@ def detect_clouds(source, mask_path, model_path, options=None, progress=None, is
         model_input = open_model_input(raster, metadata)
         window = extent_window(model_input, _extent_in(options, model_input.projection))
         evaluator = _evaluator(model_path, metadata, cpu_session, options, log)
+        _report_provider(evaluator, options.provider, log, warn)
         def step(percent):
             progress(start + percent * (100 - start) / 100)
 
@@ -167,6 +171,15 @@ def _evaluator(model_path, metadata, cpu_session, options, log):
     session = cpu_session if reuse else open_session(model_path, options.provider,
                                                      options.threads, source=model_path)
     return PlainEvaluator(session, metadata)
+
+
+def _report_provider(evaluator, requested, log, warn):
+    """Say which execution provider runs, and why CUDA does not when it was wanted."""
+    how = ('first conv layer shared between patches' if isinstance(
+        evaluator, SharedConvEvaluator) else 'whole model per patch')
+    log(f'Execution provider: {evaluator.provider} ({how}).')
+    if evaluator.session.note:
+        (warn if requested == 'cuda' else log)(f'CUDA not used: {evaluator.session.note}')
 
 
 def _write_outputs(model_input, window, evaluator, threshold, mask_path, options, progress,

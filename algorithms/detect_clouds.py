@@ -1,0 +1,189 @@
+"""Processing algorithm: detect clouds with the patch-to-pixel CNN, on GPU or CPU."""
+
+from qgis.core import (
+    QgsProcessingOutputNumber,
+    QgsProcessingOutputString,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterExtent,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterRasterLayer,
+)
+
+from .base import S2CloudCnnAlgorithm, core_callbacks, reported_as_processing_errors
+from .core.dependencies import install_hint, onnxruntime_status
+from .core.detect import DEFAULT_BATCH_SIZE, DetectOptions, detect_clouds
+from .core.errors import ModelError
+from .core.inference import bundled_model_ids, bundled_model_path
+from .styles import style_raster_output
+
+CUSTOM_MODEL = 'Custom model file (MODEL_FILE)'
+PROVIDER_CHOICES = ('Auto', 'CPU', 'CUDA')
+NATIVE_CHOICES = ('10 m', '20 m')
+
+HELP = """Finds clouds with the patch-to-pixel CNN of Kristollari & Karathanassi (2020): every \
+pixel is classified from the 16 x 16 patch around it, zero-padded by 8 pixels at the image \
+border, so the mask has exactly the input's grid.
+
+<b>Input</b>: a raster whose bands the model needs, found by band description ('B02 \
+(496.6 nm)', 'B8A', ...), e.g. the 60 m stack of <i>Stack Sentinel-2 L1C bands</i>, in \
+reflectance (Float32, unit 1; integer rasters are read as reflectance x 10000). \
+<b>Or Sentinel-2 L1C product</b>: a SAFE folder, .zip or MTD_MSIL1C.xml, stacked to 60 m on the \
+fly. Give one of the two. Pixels where any band is no data (NaN or the band's nodata) are not \
+inferred and stay no data.
+
+<b>Model</b>: a bundled model, or a custom .onnx (MODEL_FILE wins when given); its metadata \
+(bands, resolution, patch, scaling) is checked before any work. <b>Threshold</b>: empty = the \
+model's own. <b>Execution provider</b>: Auto uses CUDA when onnxruntime-gpu offers it and it \
+starts, else the CPU; the log says which one ran, and why CUDA did not.
+
+<b>Outputs</b>: cloud mask (Byte: 0 clear, 1 cloud, 255 no data; styled, with a .qml beside \
+it), optional cloud probability (Float32, NaN no data), optional mask on the product's 10 m or \
+20 m grid (nearest neighbour) to mask the native bands."""
+
+
+class DetectCloudsAlgorithm(S2CloudCnnAlgorithm):
+    """Detect clouds (CNN)."""
+
+    NAME = 'detectclouds'
+    DISPLAY_NAME = 'Detect clouds (CNN)'
+    GROUP_ID = 'detection'
+    HELP = HELP
+
+    INPUT = 'INPUT'
+    PRODUCT = 'PRODUCT'
+    MODEL = 'MODEL'
+    MODEL_FILE = 'MODEL_FILE'
+    THRESHOLD = 'THRESHOLD'
+    EXECUTION_PROVIDER = 'EXECUTION_PROVIDER'
+    BATCH_SIZE = 'BATCH_SIZE'
+    EXTENT = 'EXTENT'
+    NATIVE_RESOLUTION = 'NATIVE_RESOLUTION'
+    OUTPUT = 'OUTPUT'
+    PROBABILITY = 'PROBABILITY'
+    OUTPUT_NATIVE = 'OUTPUT_NATIVE'
+    CLOUD_FRACTION = 'CLOUD_FRACTION'
+    PROVIDER_USED = 'PROVIDER_USED'
+
+    def initAlgorithm(self, config=None):
+        """Declare the parameters."""
+        self.addParameter(QgsProcessingParameterRasterLayer(
+            self.INPUT, self.tr('Input raster (bands named by description)'), optional=True))
+        self.addParameter(QgsProcessingParameterFile(
+            self.PRODUCT, self.tr('Or Sentinel-2 L1C product (SAFE folder, .zip or '
+                                  'MTD_MSIL1C.xml)'), optional=True))
+        self.addParameter(_static_enum(self.MODEL, self.tr('Model'),
+                                       [*bundled_model_ids(), CUSTOM_MODEL]))
+        self.addParameter(QgsProcessingParameterFile(
+            self.MODEL_FILE, self.tr('Custom model file (.onnx with S2 Cloud CNN metadata)'),
+            extension='onnx', optional=True))
+        self.addParameter(QgsProcessingParameterNumber(
+            self.THRESHOLD, self.tr('Cloud probability threshold (empty: the model\'s)'),
+            QgsProcessingParameterNumber.Double, optional=True, minValue=0.0, maxValue=1.0))
+        self.addParameter(_static_enum(self.EXECUTION_PROVIDER, self.tr('Execution provider'),
+                                       PROVIDER_CHOICES))
+        self.addParameter(QgsProcessingParameterExtent(
+            self.EXTENT, self.tr('Only this extent'), optional=True))
+        batch = QgsProcessingParameterNumber(
+            self.BATCH_SIZE, self.tr('Pixels per inference batch'),
+            QgsProcessingParameterNumber.Integer, DEFAULT_BATCH_SIZE, minValue=1,
+            maxValue=1 << 20)
+        native = _static_enum(self.NATIVE_RESOLUTION,
+                              self.tr('Grid of the native-resolution mask'), NATIVE_CHOICES)
+        for parameter in (batch, native):
+            parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+            self.addParameter(parameter)
+        self.addParameter(QgsProcessingParameterRasterDestination(
+            self.OUTPUT, self.tr('Cloud mask')))
+        self.addParameter(QgsProcessingParameterRasterDestination(
+            self.PROBABILITY, self.tr('Cloud probability'), optional=True,
+            createByDefault=False))
+        self.addParameter(QgsProcessingParameterRasterDestination(
+            self.OUTPUT_NATIVE, self.tr('Cloud mask on the 10 m / 20 m grid'), optional=True,
+            createByDefault=False))
+        self.addOutput(QgsProcessingOutputNumber(
+            self.CLOUD_FRACTION, self.tr('Cloud fraction of the valid pixels')))
+        self.addOutput(QgsProcessingOutputString(
+            self.PROVIDER_USED, self.tr('Execution provider used')))
+
+    def canExecute(self):
+        """Report a missing onnxruntime with the command that installs it."""
+        if onnxruntime_status().installed:
+            return True, ''
+        return False, self.tr(f'The Python package onnxruntime is missing. {install_hint()}')
+
+    def checkParameterValues(self, parameters, context):
+        """Require a raster or a product, and a model file when the custom model is chosen."""
+        has_raster = self.parameterAsRasterLayer(parameters, self.INPUT, context) is not None
+        has_product = bool(self.parameterAsFile(parameters, self.PRODUCT, context))
+        if has_raster == has_product:
+            return False, self.tr('Give either an input raster (INPUT) or a Sentinel-2 L1C '
+                                  'product (PRODUCT), not both and not neither.')
+        try:
+            if not self._model_path(parameters, context):
+                return False, self.tr(f'MODEL is "{CUSTOM_MODEL}": give the .onnx in MODEL_FILE.')
+        except ModelError as error:
+            return False, str(error)
+        # QGIS 3.22's file parameter refuses folder names without a dot: the core checks it.
+        others = {k: v for k, v in parameters.items() if k != self.PRODUCT}
+        return super().checkParameterValues(others, context)
+
+    def processAlgorithm(self, parameters, context, feedback):
+        """Read the parameters, run the core detector, style the mask."""
+        layer = self.parameterAsRasterLayer(parameters, self.INPUT, context)
+        source = layer.source() if layer else self.parameterAsFile(
+            parameters, self.PRODUCT, context)
+        mask = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        provider = self.parameterAsEnumString(parameters, self.EXECUTION_PROVIDER, context)
+        progress, is_canceled = core_callbacks(feedback)
+        with reported_as_processing_errors():
+            options = self._options(parameters, context, provider)
+            model = self._model_path(parameters, context)
+            feedback.pushInfo(f'Model: {model}')
+            result = detect_clouds(source, mask, model, options, progress, is_canceled,
+                                   log=feedback.pushInfo, warn=feedback.pushWarning)
+        feedback.pushInfo(f'{result.valid_pixels} valid pixels, {result.cloud_fraction:.1%} '
+                          f'cloud at threshold {result.threshold:g}, {result.seconds:.1f} s')
+        style_raster_output(mask, 'mask.qml', context)
+        if result.native_mask_path:
+            style_raster_output(result.native_mask_path, 'mask.qml', context)
+        return {self.OUTPUT: mask, self.PROBABILITY: result.probability_path,
+                self.OUTPUT_NATIVE: result.native_mask_path,
+                self.CLOUD_FRACTION: result.cloud_fraction, self.PROVIDER_USED: result.provider}
+
+    def _model_path(self, parameters, context):
+        custom = self.parameterAsFile(parameters, self.MODEL_FILE, context)
+        choice = self.parameterAsEnumString(parameters, self.MODEL, context)
+        if custom or choice == CUSTOM_MODEL:
+            return custom
+        return bundled_model_path(choice)
+
+    def _options(self, parameters, context, provider):
+        threshold = parameters.get(self.THRESHOLD)
+        extent = None
+        if parameters.get(self.EXTENT):
+            rect = self.parameterAsExtent(parameters, self.EXTENT, context)
+            extent = (rect.xMinimum(), rect.yMinimum(), rect.xMaximum(), rect.yMaximum())
+        crs = self.parameterAsExtentCrs(parameters, self.EXTENT, context)
+        native = self.parameterAsOutputLayer(parameters, self.OUTPUT_NATIVE, context)
+        resolution = self.parameterAsEnumString(parameters, self.NATIVE_RESOLUTION, context)
+        return DetectOptions(
+            probability_path=self.parameterAsOutputLayer(parameters, self.PROBABILITY,
+                                                         context) or None,
+            threshold=None if threshold in (None, '') else self.parameterAsDouble(
+                parameters, self.THRESHOLD, context),
+            provider=provider.lower(), extent=extent,
+            extent_crs=crs.toWkt() if extent and crs.isValid() else None,
+            batch_size=self.parameterAsInt(parameters, self.BATCH_SIZE, context),
+            native_resolution=int(resolution.split()[0]) if native else None,
+            native_mask_path=native or None)
+
+
+def _static_enum(name, description, options):
+    """Return an enum parameter whose values are its option strings (readable in qgis_process)."""
+    parameter = QgsProcessingParameterEnum(name, description, options=list(options),
+                                           defaultValue=options[0] if options else None)
+    parameter.setUsesStaticStrings(True)
+    return parameter

@@ -1,0 +1,149 @@
+"""Detect clouds (CNN) through Processing and qgis_process: outputs, style, bad input."""
+
+import os
+
+import numpy as np
+import pytest
+from conftest import qgis_process
+from detect_helpers import CROP, SHIPPED_MODEL, TOULOUSE, band_names, read, read_all, write_like
+from osgeo import gdal
+from qgis.core import QgsProcessingException, QgsProcessingFeedback
+
+ALG = 's2cloudcnn:detectclouds'
+
+
+class RecordingFeedback(QgsProcessingFeedback):
+    """Keeps what the algorithm told the user."""
+
+    def __init__(self):
+        super().__init__()
+        self.infos, self.warnings = [], []
+
+    def pushInfo(self, info):
+        self.infos.append(info)
+
+    def pushWarning(self, warning):
+        self.warnings.append(warning)
+
+
+@pytest.fixture(scope='module')
+def model(tmp_path_factory):
+    if os.path.exists(SHIPPED_MODEL):
+        return str(SHIPPED_MODEL)
+    from onnx_builder import build_model  # until the trained model is shipped
+    path = tmp_path_factory.mktemp('model') / 'random.onnx'
+    build_model(path)
+    return str(path)
+
+
+def params(tmp_path, model, **extra):
+    values = {'INPUT': str(CROP), 'MODEL_FILE': model, 'EXECUTION_PROVIDER': 'CPU',
+              'OUTPUT': str(tmp_path / 'mask.tif')}
+    values.update(extra)
+    return values
+
+
+def test_mask_probability_style_and_provider(tmp_path, run_algorithm, model):
+    feedback = RecordingFeedback()
+    result = run_algorithm(ALG, params(tmp_path, model, PROBABILITY=str(tmp_path / 'p.tif'),
+                                       THRESHOLD=0.3), feedback=feedback)
+    mask, prob = read(result['OUTPUT']), read(result['PROBABILITY'])
+    source = gdal.Open(str(CROP))
+    output = gdal.Open(result['OUTPUT'])
+    assert output.GetGeoTransform() == source.GetGeoTransform()
+    assert mask.shape == prob.shape == (source.RasterYSize, source.RasterXSize)
+    assert output.GetRasterBand(1).DataType == gdal.GDT_Byte
+    assert output.GetRasterBand(1).GetNoDataValue() == 255
+    assert ((prob >= 0.3) == (mask == 1)).all()
+    assert result['CLOUD_FRACTION'] == pytest.approx((mask == 1).mean())
+    assert result['PROVIDER_USED'] == 'CPUExecutionProvider'
+    assert any('Execution provider: CPUExecutionProvider' in i for i in feedback.infos)
+    assert 'paletted' in (tmp_path / 'mask.qml').read_text()
+
+
+def test_cuda_requested_without_gpu_warns_with_reason(tmp_path, run_algorithm, model):
+    feedback = RecordingFeedback()
+    result = run_algorithm(ALG, params(tmp_path, model, EXECUTION_PROVIDER='CUDA'),
+                           feedback=feedback)
+    assert result['PROVIDER_USED'] == 'CPUExecutionProvider'
+    assert any(w.startswith('CUDA not used:') for w in feedback.warnings)
+
+
+def test_l1c_product_is_stacked_then_detected(tmp_path, run_algorithm, model):
+    result = run_algorithm(ALG, params(tmp_path, model, INPUT=None, PRODUCT=TOULOUSE,
+                                       OUTPUT_NATIVE=str(tmp_path / 'mask10.tif'),
+                                       NATIVE_RESOLUTION='10 m'))
+    mask = read(result['OUTPUT'])
+    assert mask.shape == (6, 6)  # the 30 x 30 px 10 m crop covers 6 x 6 tile pixels at 60 m
+    assert (mask[1:-1, 1:-1] != 255).all() and (mask[0] == 255).all()  # partial pixels: no data
+    assert read(result['OUTPUT_NATIVE']).shape == (36, 36)
+
+
+def expect_error(tmp_path, run_algorithm, parameters, message):
+    with pytest.raises(QgsProcessingException, match=message):
+        run_algorithm(ALG, parameters)
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(('mask', 'p.'))]
+
+
+def test_wrong_band_count(tmp_path, run_algorithm, model):
+    four = write_like(tmp_path / 'in4.tif', CROP, read_all(CROP)[[1, 2, 3, 7]],
+                      [band_names(CROP)[i] for i in (1, 2, 3, 7)])
+    expect_error(tmp_path, run_algorithm, params(tmp_path, model, INPUT=str(four)),
+                 'lacks the model bands B01, B05, B06')
+
+
+def test_bands_without_names_or_twice(tmp_path, run_algorithm, model):
+    image = read_all(CROP)
+    unnamed = write_like(tmp_path / 'in_unnamed.tif', CROP, image)
+    expect_error(tmp_path, run_algorithm, params(tmp_path, model, INPUT=str(unnamed)),
+                 '13 without a band name')
+    names = band_names(CROP)
+    twice = write_like(tmp_path / 'in_twice.tif', CROP, image, [names[1]] + names[1:])
+    expect_error(tmp_path, run_algorithm, params(tmp_path, model, INPUT=str(twice)),
+                 'band B02 twice')
+
+
+def test_model_file_that_is_not_onnx(tmp_path, run_algorithm):
+    fake = tmp_path / 'fake.onnx'
+    fake.write_text('not a model')
+    expect_error(tmp_path, run_algorithm, params(tmp_path, str(fake)), 'not a readable ONNX')
+
+
+def test_onnx_without_metadata(tmp_path, run_algorithm):
+    from onnx_builder import build_model
+
+    bare = tmp_path / 'bare.onnx'
+    build_model(bare, metadata=False)
+    expect_error(tmp_path, run_algorithm, params(tmp_path, str(bare)),
+                 'lacks S2 Cloud CNN metadata')
+
+
+def test_all_no_data_input(tmp_path, run_algorithm, model):
+    empty = write_like(tmp_path / 'in_nan.tif', CROP, np.full((13, 20, 20), np.nan, np.float32),
+                       band_names(CROP))
+    expect_error(tmp_path, run_algorithm, params(tmp_path, model, INPUT=str(empty)),
+                 'no valid pixel')
+
+
+def test_extent_outside_the_raster(tmp_path, run_algorithm, model):
+    x0, _, _, y0, _, _ = gdal.Open(str(CROP)).GetGeoTransform()
+    far = f'{x0 + 1e5},{x0 + 1.1e5},{y0 + 1e5},{y0 + 1.1e5} [EPSG:32738]'
+    expect_error(tmp_path, run_algorithm, params(tmp_path, model, EXTENT=far),
+                 'does not overlap')
+
+
+def test_model_resolution_differs(tmp_path, run_algorithm):
+    from onnx_builder import build_model
+
+    ten = tmp_path / 'ten_m.onnx'
+    build_model(ten, resolution_m=10)
+    expect_error(tmp_path, run_algorithm, params(tmp_path, str(ten)),
+                 '60 x 60 m pixels but the model works at 10 m')
+
+
+def test_qgis_process_example(tmp_path, model):
+    output = tmp_path / 'mask.tif'
+    result = qgis_process('run', ALG, '--', f'INPUT={CROP}', f'MODEL_FILE={model}',
+                          'EXECUTION_PROVIDER=CPU', f'OUTPUT={output}')
+    assert 'Execution provider: CPUExecutionProvider' in result.stdout + result.stderr
+    assert set(np.unique(read(output))) <= {0, 1}

@@ -1,0 +1,128 @@
+"""Detection core on real data: the fast path equals the paper's patch-by-patch rule."""
+
+import os
+import sys
+
+import numpy as np
+import pytest
+from detect_helpers import (
+    CROP,
+    SHIPPED_MODEL,
+    band_names,
+    copy_crop,
+    naive_probabilities,
+    read,
+    read_all,
+    write_like,
+)
+from osgeo import gdal
+
+from algorithms.core import inference
+from algorithms.core.detect import DetectOptions, detect_clouds
+from algorithms.core.errors import CancelledError, DependencyMissingError
+
+# Fast and plain paths sum the same products in another order: float32 rounding only.
+PROBABILITY_TOLERANCE = 1e-5
+
+
+@pytest.fixture(scope='module')
+def model(tmp_path_factory):
+    if os.path.exists(SHIPPED_MODEL):
+        return SHIPPED_MODEL
+    from onnx_builder import build_model  # until the trained model is shipped
+    path = tmp_path_factory.mktemp('model') / 'random.onnx'
+    build_model(path)
+    return path
+
+
+def run(tmp_path, source, model, **options):
+    options.setdefault('provider', 'cpu')
+    options.setdefault('probability_path', str(tmp_path / 'prob.tif'))
+    result = detect_clouds(str(source), str(tmp_path / 'mask.tif'), str(model),
+                           DetectOptions(**options))
+    return result, read(tmp_path / 'mask.tif'), read(tmp_path / 'prob.tif')
+
+
+def test_fast_path_equals_naive_patch_by_patch_on_real_data(tmp_path, model):
+    # A corner window (image border: zero padding) with a no-data hole inside the context.
+    source = copy_crop(tmp_path)
+    image = read_all(source)
+    image[:, 10:13, 110:114] = np.nan
+    write_like(source, CROP, image, band_names(CROP))
+    transform = gdal.Open(str(source)).GetGeoTransform()
+    x0, y0 = transform[0] + 100 * 60, transform[3] - 24 * 60
+    extent = (x0, y0, x0 + 28 * 60, transform[3])  # rows 0-23, cols 100-127
+    result, mask, prob = run(tmp_path, source, model, extent=extent)
+    assert result.fast_path and prob.shape == (24, 28)
+    rows, cols = np.mgrid[0:24, 100:128]
+    expected = naive_probabilities(model, image, rows.ravel(), cols.ravel()).reshape(24, 28)
+    hole = ~np.isfinite(image[0, 0:24, 100:128])
+    assert np.isnan(prob[hole]).all() and (mask[hole] == 255).all()
+    assert np.nanmax(np.abs(prob - expected)[~hole]) <= PROBABILITY_TOLERANCE
+    assert ((prob[~hole] >= result.threshold) == (mask[~hole] == 1)).all()
+
+
+def test_plain_path_agrees_and_blocks_do_not_matter(tmp_path, model):
+    fast, mask, prob = run(tmp_path, CROP, model, block_size=50, batch_size=97)
+    (tmp_path / 'plain').mkdir()
+    plain, mask2, prob2 = run(tmp_path / 'plain', CROP, model, shared_conv=False)
+    assert fast.fast_path and not plain.fast_path
+    assert np.abs(prob - prob2).max() <= PROBABILITY_TOLERANCE
+    assert fast.valid_pixels == 128 * 128
+    assert set(np.unique(mask)) <= {0, 1}
+
+
+def test_bands_are_matched_by_description_in_any_order(tmp_path, model):
+    image = read_all(CROP)
+    names = band_names(CROP)
+    order = np.random.default_rng(3).permutation(13)
+    shuffled = write_like(tmp_path / 'shuffled.tif', CROP, image[order], [names[i] for i in order])
+    _, _, reference = run(tmp_path, CROP, model)
+    _, _, prob = run(tmp_path, shuffled, model)
+    assert np.abs(prob - reference).max() <= PROBABILITY_TOLERANCE
+
+
+def test_integer_rasters_are_read_as_reflectance_times_10000(tmp_path, model):
+    image = read_all(CROP)
+    names = band_names(CROP)
+    dn = write_like(tmp_path / 'dn.tif', CROP, np.round(image * 10000).astype(np.uint16), names,
+                    nodata=0, data_type=gdal.GDT_UInt16)
+    _, _, reference = run(tmp_path, CROP, model)
+    _, _, prob = run(tmp_path, dn, model)
+    assert np.abs(prob - reference).max() <= 1e-4  # DN rounding is the crop's own precision
+
+
+def test_cancel_leaves_nothing(tmp_path, model):
+    calls = []
+
+    def cancel_on_second_check():
+        calls.append(1)
+        return len(calls) > 1
+
+    with pytest.raises(CancelledError):
+        detect_clouds(str(CROP), str(tmp_path / 'mask.tif'), str(model),
+                      DetectOptions(provider='cpu', batch_size=64,
+                                    probability_path=str(tmp_path / 'p.tif')),
+                      is_canceled=cancel_on_second_check)
+    assert os.listdir(tmp_path) == []
+
+
+def test_native_grid_mask_repeats_each_60m_pixel(tmp_path, model):
+    result, mask, _ = run(tmp_path, CROP, model, native_resolution=20,
+                          native_mask_path=str(tmp_path / 'mask20.tif'))
+    native = read(result.native_mask_path)
+    assert native.shape == (3 * 128, 3 * 128)
+    assert (native[1::3, 2::3] == mask).all()
+    assert gdal.Open(result.native_mask_path).GetGeoTransform()[1] == 20
+
+
+def test_missing_onnxruntime_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, 'onnxruntime', None)
+    with pytest.raises(DependencyMissingError, match='pip.* install .*onnxruntime'):
+        inference.import_onnxruntime()
+
+
+def test_forced_cuda_without_gpu_runs_on_cpu_and_says_why(model):
+    session = inference.open_session(str(model), 'cuda')
+    assert session.provider == 'CPUExecutionProvider'
+    assert 'CUDA' in session.note and len(session.note) > 30
