@@ -13,9 +13,6 @@ class S2CloudCnnPlugin:
         self.iface = iface
         self.provider = None
         self.installer = None
-        # Before anything imports onnxruntime; qgis_process builds the plugin this way too.
-        dependencies.activate_package_folder(
-            dependencies.package_folder(QgsApplication.qgisSettingsDirPath()))
 
     def initProcessing(self):
         """Register the provider; QGIS calls this also headless (qgis_process)."""
@@ -27,6 +24,7 @@ class S2CloudCnnPlugin:
         from .gui.dependency_installer import DependencyInstaller
 
         self.initProcessing()
+        # classFactory put the profile's package folder on sys.path already.
         self.installer = DependencyInstaller(self.iface, dependencies.active_package_folder())
 
     def unload(self):
