@@ -18,7 +18,7 @@ def read(path):
 def write(path, array, template=LABEL, geotransform=None, wkt=None, nodata=255):
     """Write `array` as a GeoTIFF on the template's grid, or on the given one."""
     source = gdal.Open(template)
-    kind = gdal.GDT_Float32 if array.dtype.kind == 'f' else gdal.GDT_Byte
+    kind = {'f': gdal.GDT_Float32, 'i': gdal.GDT_Int16}.get(array.dtype.kind, gdal.GDT_Byte)
     dataset = gdal.GetDriverByName('GTiff').Create(str(path), array.shape[1], array.shape[0],
                                                    1, kind)
     dataset.SetGeoTransform(geotransform or source.GetGeoTransform())

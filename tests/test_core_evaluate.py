@@ -34,3 +34,16 @@ def test_ground_truth_covering_half_the_prediction(tmp_path):
     assert result.confusion.__dict__ == {k.lower(): v for k, v in expected_counts(
         label == 1, label == 1, valid).items()}
     assert progress[-1] == 100 and progress == sorted(progress)
+
+
+def test_per_class_breakdown_of_signed_and_unsigned_ground_truth(tmp_path):
+    label = read(LABEL)
+    codes = np.where(label == 1, 2, 5).astype(np.int16)  # ALCD cloud / land
+    codes[:, :100] = np.where(label[:, :100] == 1, 3, 7)
+    prediction = write(tmp_path / 'p.tif', shifted_and_perturbed(label))
+    signed = evaluate(prediction, write(tmp_path / 's.tif', codes, nodata=None), MASK,
+                      PRESETS['alcd'])
+    unsigned = evaluate(prediction, write(tmp_path / 'u.tif', codes.astype(np.uint8),
+                                          nodata=None), MASK, PRESETS['alcd'])
+    assert signed.per_class == unsigned.per_class and sorted(signed.per_class) == [2, 3, 5, 7]
+    assert signed.confusion == unsigned.confusion

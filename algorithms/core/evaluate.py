@@ -158,10 +158,18 @@ def _nodata(dataset):
 
 def _accumulate_classes(per_class, truth_values, evaluated, predicted_cloud):
     """Add this block's pixels and cloud calls per ground-truth value."""
-    values, index = np.unique(truth_values[evaluated], return_inverse=True)
-    pixels = np.bincount(index, minlength=len(values))
-    called = np.bincount(index, weights=predicted_cloud[evaluated], minlength=len(values))
-    for value, count, cloud in zip(values.tolist(), pixels.tolist(), called.tolist()):
+    values = truth_values[evaluated]
+    if values.dtype.kind == 'u' and values.dtype.itemsize <= 2:  # fast path: Byte/UInt16
+        pixels = np.bincount(values)
+        called = np.bincount(truth_values[evaluated & predicted_cloud], minlength=len(pixels))
+        present = np.flatnonzero(pixels)
+        rows = zip(present.tolist(), pixels[present].tolist(), called[present].tolist())
+    else:
+        unique, index = np.unique(values, return_inverse=True)
+        rows = zip(unique.tolist(), np.bincount(index, minlength=len(unique)).tolist(),
+                   np.bincount(index, weights=predicted_cloud[evaluated],
+                               minlength=len(unique)).tolist())
+    for value, count, cloud in rows:
         entry = per_class.setdefault(value, [0, 0])
         entry[0] += count
         entry[1] += int(cloud)

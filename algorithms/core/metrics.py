@@ -1,5 +1,6 @@
 """Class mappings (raster values -> cloud / clear / ignored) and binary cloud-detection metrics."""
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -103,6 +104,8 @@ class ClassMapping:
         values = np.asarray(values)
         if self.threshold is not None:
             result = np.where(values >= self.threshold, CLOUD, CLEAR).astype(np.int8)
+        elif values.dtype.kind == 'u' and values.dtype.itemsize <= 2:
+            result = _lookup_table(self, values.dtype.itemsize)[values]  # fast path: Byte/UInt16
         else:
             result = np.full(values.shape, self.other, dtype=np.int8)
             result[np.isin(values, list(self.cloud))] = CLOUD
@@ -113,6 +116,14 @@ class ClassMapping:
             invalid |= values == nodata
         result[invalid] = IGNORED
         return result
+
+
+@functools.lru_cache(maxsize=16)
+def _lookup_table(mapping, itemsize):
+    """Return the class of every value of an unsigned 1- or 2-byte raster, as an int8 array."""
+    table = mapping.classify(np.arange(256 ** itemsize, dtype=np.int64))
+    table.flags.writeable = False
+    return table
 
 
 def _ranges(values):
