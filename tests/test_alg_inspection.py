@@ -77,7 +77,8 @@ def test_kernel_file_for_other_bands(run_algorithm, kernel_db, tmp_path):
 
     rgbn = str(tmp_path / 'rgbn.tif')
     gdal.Translate(rgbn, STACK, bandList=[2, 3, 4, 8])
-    with pytest.raises(QgsProcessingException, match=r"lacks the bands \['B01'.*kernel file"):
+    with pytest.raises(QgsProcessingException,
+                       match='kernel file conv1.json is for other bands: .*lacks .* B01'):
         run_algorithm('s2cloudcnn:applykernels', {
             'INPUT': rgbn, 'KERNELS': kernel_db, 'OUTPUT': str(tmp_path / 'a.tif')})
 

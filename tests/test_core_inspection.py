@@ -256,7 +256,8 @@ def test_apply_kernels_picks_bands_by_description_and_refuses_missing_ones(tmp_p
     np.testing.assert_array_equal(_read(a.path)[0], _read(b.path)[0])
     four = str(tmp_path / 'rgbn.tif')
     gdal.Translate(four, STACK, bandList=[2, 3, 4, 8])
-    with pytest.raises(BandMismatchError, match=r"lacks the bands \['B01', 'B05'"):
+    with pytest.raises(BandMismatchError,
+                       match='for other bands: .*lacks the model bands B01, B05'):
         features.apply_kernels(four, kernel_path, str(tmp_path / 'c.tif'))
     assert not os.path.exists(tmp_path / 'c.tif')
 

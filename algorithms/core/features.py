@@ -8,18 +8,20 @@ apart, whose interior 14 x 14 cells are those same values, so one patch serves 1
 """
 
 import math
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
 from osgeo import gdal
 
 from . import raster_io
-from .bands import canonical_band_name
-from .errors import BandMismatchError, CancelledError, InvalidRasterError, ModelError
+from .errors import BandMismatchError, CancelledError, ModelError
 from .feature_report import write_feature_report
 from .inference import read_model
 from .kernel_file import model_runner, read_first_layer
 from .kernels import build_database, check_layer
+from .model_input import open_bands, open_model_input, read_context
+from .patches import PlainEvaluator, padded_block
 from .windows import iter_windows
 
 gdal.UseExceptions()
@@ -76,65 +78,6 @@ def select_filters(filters, count, layer):
     return [f - 1 for f in chosen]
 
 
-def open_stack(path, bands, needed_by):
-    """Open a raster and find the 1-based index of each band in `bands` by its description.
-
-    Args:
-        path: the raster.
-        bands: canonical band names, in the order wanted.
-        needed_by: what needs them, for the message (e.g. 'the model s2cloudcnn-l1c13').
-
-    Raises:
-        InvalidRasterError: if GDAL cannot open it.
-        BandMismatchError: naming the bands that are missing.
-
-    """
-    try:
-        dataset = gdal.Open(path)
-    except RuntimeError as error:
-        raise InvalidRasterError(f'{path} is not a readable raster ({error})') from error
-    found = {}
-    for index in range(1, dataset.RasterCount + 1):
-        name = canonical_band_name(dataset.GetRasterBand(index).GetDescription())
-        found.setdefault(name, index)
-    missing = [band for band in bands if band not in found]
-    if missing:
-        raise BandMismatchError(
-            f'{path} lacks the bands {missing} that {needed_by} needs (its band descriptions '
-            f'name {[n for n in found if n]}); give a stack from s2cloudcnn:stackl1c or a raster '
-            f'whose band descriptions name {list(bands)}')
-    return dataset, [found[band] for band in bands]
-
-
-def read_block(dataset, indexes, window, before, after):
-    """Read `window` grown by `before`/`after` pixels, zero outside the raster and at no data.
-
-    Returns:
-        (float32 [bands, h + before + after, w + before + after], valid [h, w] bool), where a
-        pixel is valid iff all its bands are finite and differ from the band's nodata value.
-
-    """
-    rows, cols = window.height + before + after, window.width + before + after
-    block = np.zeros((len(indexes), rows, cols), np.float32)
-    r0, c0 = window.row - before, window.col - before
-    r_lo, c_lo = max(r0, 0), max(c0, 0)
-    r_hi, c_hi = min(r0 + rows, dataset.RasterYSize), min(c0 + cols, dataset.RasterXSize)
-    inside = np.zeros((rows, cols), bool)
-    inside[r_lo - r0:r_hi - r0, c_lo - c0:c_hi - c0] = True
-    valid = inside.copy()
-    for k, index in enumerate(indexes):
-        band = dataset.GetRasterBand(index)
-        values = band.ReadAsArray(c_lo, r_lo, c_hi - c_lo, r_hi - r_lo)
-        part = np.zeros((rows, cols), np.float32)
-        part[inside] = values.astype(np.float32).ravel()
-        nodata = band.GetNoDataValue()
-        good = np.isfinite(part) & ((part != nodata) if nodata is not None else True)
-        valid &= good
-        block[k] = part
-    block[:, ~valid] = 0
-    return block, valid[before:before + window.height, before:before + window.width]
-
-
 def first_layer_maps(run, meta, block, filters):
     """Layer-1 maps of a block read with a 1-pixel halo, from the model's conv1 output.
 
@@ -159,32 +102,39 @@ def first_layer_maps(run, meta, block, filters):
     return maps[:, :height, :width]
 
 
-def centre_maps(run, meta, layer, block, valid, filters):
+def centre_maps(run, evaluator, layer, block, inside, filters):
     """Return layer `layer`'s maps at each valid pixel's own patch centre cell (NaN elsewhere).
 
     Args:
         run: callable(patches, output_names) -> list of arrays.
-        meta: the model's ModelMetadata.
+        evaluator: a patches.PlainEvaluator of the model, which cuts each pixel's patch.
         layer: conv layer, 1-based.
-        block: [bands, h + patch - 1, w + patch - 1], the patch of pixel (r, c) being
-            block[:, r:r + patch, c:c + patch].
-        valid: [h, w] pixels to compute.
+        block: [bands, h + patch - 1, w + patch - 1] zero-padded, the patch of pixel (r, c)
+            being block[:, r:r + patch, c:c + patch].
+        inside: [h, w] pixels to compute.
         filters: 0-based filter indexes.
 
     Returns:
         float32 [len(filters), h, w].
 
     """
-    size, cell = meta.patch_size, centre_cell(meta, layer)
-    view = np.lib.stride_tricks.sliding_window_view(block, (size, size), axis=(1, 2))
-    maps = np.full((len(filters),) + valid.shape, np.nan, np.float32)
-    rows, cols = np.nonzero(valid)
+    meta = evaluator.metadata
+    cell = centre_cell(meta, layer)
+    evaluator.begin_block(block)
+    maps = np.full((len(filters),) + inside.shape, np.nan, np.float32)
+    rows, cols = np.nonzero(inside)
     for start in range(0, rows.size, PIXEL_BATCH):
         r, c = rows[start:start + PIXEL_BATCH], cols[start:start + PIXEL_BATCH]
-        patches = np.ascontiguousarray(view[:, r, c].transpose(1, 0, 2, 3))
-        conv = run(patches, [meta.feature_outputs[layer - 1]])[0]
+        conv = run(evaluator.patches(r, c), [meta.feature_outputs[layer - 1]])[0]
         maps[:, r, c] = conv[:, filters, cell, cell].T
     return maps
+
+
+def _read_padded(model_input, window, before, after):
+    """Return (zero-padded block with `before`/`after` context, valid [h, w] of the window)."""
+    data, valid = read_context(model_input, window, before, after)
+    inside = valid[before:before + window.height, before:before + window.width]
+    return padded_block(data, valid), inside
 
 
 def convolve3x3(block, weights, bias, slope):
@@ -286,14 +236,15 @@ def export_feature_maps(stack_path, model_path, output_path, layer, filters=None
     meta, session = read_model(model_path)
     check_layer(meta, layer)
     chosen = select_filters(filters, meta.filters[layer - 1], layer)
-    dataset, indexes = open_stack(stack_path, meta.bands, f'the model {meta.model_id}')
+    model_input = open_model_input(stack_path, meta)
     run = model_runner(session, meta)
+    evaluator = PlainEvaluator(session, meta)
     before, after = (1, 1) if layer == 1 else (meta.padding, meta.patch_size - meta.padding - 1)
 
     def compute(window):
-        block, valid = read_block(dataset, indexes, window, before, after)
+        block, valid = _read_padded(model_input, window, before, after)
         if layer > 1:
-            return centre_maps(run, meta, layer, block, valid, chosen)
+            return centre_maps(run, evaluator, layer, block, valid, chosen)
         maps = first_layer_maps(run, meta, block, chosen) if valid.any() else \
             np.empty((len(chosen),) + valid.shape, np.float32)
         maps[:, ~valid] = np.nan
@@ -304,8 +255,8 @@ def export_feature_maps(stack_path, model_path, output_path, layer, filters=None
     metadata = {'MODEL_ID': meta.model_id, 'MODEL_VERSION': meta.version, 'LAYER': str(layer),
                 'SOURCE': f'ONNX graph output {meta.feature_outputs[layer - 1]}',
                 'BAND_MEANING': meaning}
-    stats = _write_maps(dataset, output_path, labels, metadata, compute, block_size, progress,
-                        is_canceled, [stack_path, model_path])
+    stats = _write_maps(model_input.dataset, output_path, labels, metadata, compute, block_size,
+                        progress, is_canceled, [stack_path, model_path])
     result = MapsResult(output_path, layer, [f + 1 for f in chosen], labels, meaning, stats)
     if report_path:
         summary = build_database(run, meta, layer, model_path)['summary']
@@ -332,12 +283,16 @@ def apply_kernels(stack_path, kernel_path, output_path, filters=None, block_size
     """
     kernels = read_first_layer(kernel_path)
     chosen = select_filters(filters, len(kernels['bias']), 1)
-    dataset, indexes = open_stack(stack_path, kernels['bands'], f'the kernel file {kernel_path}')
+    try:
+        model_input = open_bands(stack_path, kernels['bands'])
+    except BandMismatchError as error:
+        raise BandMismatchError(f'the kernel file {os.path.basename(kernel_path)} is for other '
+                                f'bands: {error}') from error
     weights, bias = kernels['weights'][chosen], kernels['bias'][chosen]
     slope = kernels['activation']['negative_slope']
 
     def compute(window):
-        block, valid = read_block(dataset, indexes, window, 1, 1)
+        block, valid = _read_padded(model_input, window, 1, 1)
         maps = convolve3x3(block, weights, bias, slope)
         maps[:, ~valid] = np.nan
         return maps
@@ -347,6 +302,6 @@ def apply_kernels(stack_path, kernel_path, output_path, filters=None, block_size
                f'activation {kernels["activation"]["name"]}, applied to the stack')
     metadata = {'MODEL_ID': kernels['model_id'], 'LAYER': '1', 'BAND_MEANING': meaning,
                 'SOURCE': f'kernel database {kernel_path}'}
-    stats = _write_maps(dataset, output_path, labels, metadata, compute, block_size, progress,
-                        is_canceled, [stack_path, kernel_path])
+    stats = _write_maps(model_input.dataset, output_path, labels, metadata, compute, block_size,
+                        progress, is_canceled, [stack_path, kernel_path])
     return MapsResult(output_path, 1, [f + 1 for f in chosen], labels, meaning, stats)

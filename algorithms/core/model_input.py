@@ -41,18 +41,29 @@ def open_model_input(path, metadata):
         BandMismatchError: the model's bands cannot be found by band description.
 
     """
+    model_input = open_bands(path, metadata.bands)
+    check_resolution(model_input.dataset, metadata.resolution_m, os.path.basename(path))
+    return model_input
+
+
+def open_bands(path, bands):
+    """Open `path` and find `bands` (canonical names) by band description; no grid check.
+
+    Raises:
+        InvalidRasterError: unreadable raster.
+        BandMismatchError: a band cannot be found by band description.
+
+    """
     try:
         dataset = gdal.Open(path)
     except RuntimeError as error:
         raise InvalidRasterError(f'cannot read {path} as a raster: {error}') from error
-    name = os.path.basename(path)
-    indexes = match_bands(_descriptions(dataset), metadata.bands, name)
-    check_resolution(dataset, metadata.resolution_m, name)
-    bands = [dataset.GetRasterBand(i) for i in indexes]
-    integer = bands[0].DataType in (gdal.GDT_Byte, gdal.GDT_UInt16, gdal.GDT_Int16,
-                                    gdal.GDT_UInt32, gdal.GDT_Int32)
+    indexes = match_bands(_descriptions(dataset), bands, os.path.basename(path))
+    raster_bands = [dataset.GetRasterBand(i) for i in indexes]
+    integer = raster_bands[0].DataType in (gdal.GDT_Byte, gdal.GDT_UInt16, gdal.GDT_Int16,
+                                           gdal.GDT_UInt32, gdal.GDT_Int32)
     return ModelInput(path, dataset, tuple(indexes), INTEGER_SCALE if integer else 1.0,
-                      tuple(band.GetNoDataValue() for band in bands), dataset.RasterXSize,
+                      tuple(band.GetNoDataValue() for band in raster_bands), dataset.RasterXSize,
                       dataset.RasterYSize, dataset.GetGeoTransform(), dataset.GetProjection())
 
 

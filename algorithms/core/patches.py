@@ -37,9 +37,12 @@ class PlainEvaluator:
         size = self.metadata.patch_size
         self._view = np.lib.stride_tricks.sliding_window_view(padded, (size, size), axis=(1, 2))
 
+    def patches(self, rows, cols):
+        """Return the patches float32 [n, bands, patch, patch] of the block pixels."""
+        return np.ascontiguousarray(self._view[:, rows, cols].transpose(1, 0, 2, 3))
+
     def probabilities(self, rows, cols):
         """Return P(cloud) float32 [n] of the block pixels (rows[k], cols[k])."""
-        patches = np.ascontiguousarray(self._view[:, rows, cols].transpose(1, 0, 2, 3))
         result = self.session.run(self.metadata.output_name,
-                                  {self.metadata.input_name: patches})
+                                  {self.metadata.input_name: self.patches(rows, cols)})
         return result.reshape(-1)
