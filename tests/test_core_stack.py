@@ -98,6 +98,12 @@ def test_bare_band_files_assume_the_offset_from_the_sensing_date(tmp_path, toulo
     assert 'No MTD_MSIL1C.xml' in read_stack(result.path)[1].GetMetadataItem('NOTES')
 
 
+def test_l2a_band_files_are_refused(tmp_path, toulouse_safe):
+    shutil.copy(band_file(toulouse_safe, 'B02'), tmp_path / 'T31TCJ_20240120T105341_B02_10m.jp2')
+    with pytest.raises(errors.InvalidProductError, match='Level-2A.*needs Level-1C'):
+        open_product(str(tmp_path))
+
+
 def _expected_reflectance(source, band, x, y, offset, size_m=60):
     dn = raw_block(band_file(source, band), x, y, size_m)
     return np.nan if (dn == 0).any() else (dn.mean() + offset) / 10000.0

@@ -120,12 +120,12 @@ def open_product(source):
     if os.path.isfile(path) and path.lower().endswith('.zip'):
         return _from_zip(path)
     if os.path.isfile(path) and path.lower().endswith('.xml'):
-        return _from_safe(os.path.dirname(path), os.listdir(os.path.dirname(path)), source,
+        return _from_safe(os.path.dirname(path), _walk(os.path.dirname(path)), source,
                           mtd_name=os.path.basename(path))
     if os.path.isdir(path):
         names = os.listdir(path)
         if any(_PRODUCT_MTD.match(n) or _L2A_MTD.match(n) for n in names):
-            return _from_safe(path, names, source)
+            return _from_safe(path, _walk(path), source)
         files = [os.path.join(path, n) for n in sorted(names)]
         return _from_band_files([f for f in files if os.path.isfile(f)], source)
     return _from_band_files([path], source)
@@ -155,9 +155,7 @@ def _is_resource_fork(name):
 
 
 def _from_safe(root, names, source, zipped=False, mtd_name=None):
-    """Describe a SAFE at `root` whose relative file names (recursive for zips) are `names`."""
-    if not zipped:
-        names = _walk(root)
+    """Describe a SAFE at `root` (a folder or /vsizip/ path) holding the files `names`."""
     top = [n for n in names if '/' not in n]
     if mtd_name is None or _L2A_MTD.match(mtd_name):
         l2a = [n for n in top if _L2A_MTD.match(n)]

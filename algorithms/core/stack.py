@@ -108,8 +108,8 @@ def _output_grid(product, epsg, datasets, extent, resolution):
     origin_x, origin_y = product.grid_origins.get(epsg) or _bounds(datasets[L1C_BANDS[0]])[0::3]
     left = origin_x + math.floor((xmin - origin_x) / resolution + 1e-9) * resolution
     top = origin_y - math.floor((origin_y - ymax) / resolution + 1e-9) * resolution
-    width = math.ceil((xmax - left) / resolution - 1e-9)
-    height = math.ceil((top - ymin) / resolution - 1e-9)
+    width = max(1, math.ceil((xmax - left) / resolution - 1e-9))
+    height = max(1, math.ceil((top - ymin) / resolution - 1e-9))
     return (left, resolution, 0.0, top, 0.0, -resolution), width, height
 
 
