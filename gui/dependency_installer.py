@@ -1,7 +1,7 @@
 """Plugins menu action that installs onnxruntime into the profile's package folder in a QgsTask."""
 
-import subprocess
 import sys
+import traceback
 
 from qgis.core import Qgis, QgsApplication, QgsMessageLog, QgsTask
 from qgis.PyQt.QtCore import QCoreApplication
@@ -48,8 +48,12 @@ class InstallTask(QgsTask):
                 progress=self.setProgress, package=self.package)
         except CancelledError as error:
             self.cancelled, self.error = True, str(error)
-        except (S2CloudCnnError, OSError, subprocess.SubprocessError) as error:
+        except S2CloudCnnError as error:
             self.error = str(error)
+        except Exception as error:  # a worker thread: nothing above it would show the error
+            self._log(traceback.format_exc())
+            self.error = tr('The installation failed unexpectedly ({}); the Log Messages panel '
+                            'has the details.').format(error)
         return self.result is not None and self.result.success
 
     def _log(self, line):
@@ -105,7 +109,7 @@ class DependencyInstaller:
         question = present + tr(
             'Install {package} with pip into\n{folder}\n\nThis downloads {size} from PyPI. '
             "QGIS's own numpy is kept as it is.").format(
-            package=package, folder=self.folder, size=DOWNLOAD_SIZE[package])
+            package=package, folder=self.folder, size=DOWNLOAD_SIZE.get(package, 'it'))
         answer = QMessageBox.question(
             self.iface.mainWindow(), tr('Install Python dependencies'), question,
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,

@@ -18,8 +18,11 @@ SCRIPT = textwrap.dedent(f"""
     sys.path.insert(0, {PLUGIN_PARENT!r})
     from qgis.testing.mocked import get_iface  # QGIS's own interface stand-in
     iface = get_iface()
-    from qgis.core import Qgis, QgsApplication
+    from qgis.core import QgsApplication
+    from qgis.gui import QgsMessageBar
     from qgis.PyQt.QtWidgets import QMessageBox
+    bar = QgsMessageBar()  # a real one: the calls on it must be valid QGIS API
+    iface.messageBar.return_value = bar
     import s2cloudcnn
     from s2cloudcnn.algorithms.core import dependencies
     report = {{}}
@@ -37,17 +40,25 @@ SCRIPT = textwrap.dedent(f"""
         questions.append(args[2])
         return QMessageBox.StandardButton.Yes
     QMessageBox.question = answer_yes
-    action.trigger()
-    report['task_started'] = plugin.installer.task is not None
-    deadline = time.time() + 240
-    while plugin.installer.task is not None and time.time() < deadline:
-        QgsApplication.processEvents()
-        time.sleep(0.05)
+
+    def install():
+        action.trigger()
+        started = plugin.installer.task is not None
+        shown = [item.text() for item in bar.items()]
+        deadline = time.time() + 240
+        while plugin.installer.task is not None and time.time() < deadline:
+            QgsApplication.processEvents()
+            time.sleep(0.05)
+        messages = [[item.title(), item.text(), int(item.level())] for item in bar.items()]
+        bar.clearWidgets()
+        return started, shown, messages
+
+    choose = dependencies.onnxruntime_package
+    dependencies.onnxruntime_package = lambda *args: 's2cloudcnn-no-such-package'
+    report['failed'] = install()
+    dependencies.onnxruntime_package = choose
+    report['installed'] = install()
     report['question'] = questions
-    report['progress_shown'] = iface.messageBar().pushWidget.called
-    report['messages'] = [[str(a) for a in c.args]
-                          for c in iface.messageBar().pushMessage.call_args_list]
-    report['success_level'] = str(Qgis.MessageLevel.Success)
     import numpy, onnxruntime  # no restart: the folder was on sys.path before it existed
     report['onnxruntime'] = onnxruntime.__file__
     report['numpy'] = numpy.__file__
@@ -73,11 +84,18 @@ def test_plugin_load_menu_action_install_and_unload():
     assert report['folder_last_on_path'] and report['hint_names_folder']
     assert report['action'] == ['Install Python dependencies…', True]
     assert report['menu'] == [True]
-    assert report['task_started'] and report['progress_shown']
-    assert 'Install onnxruntime with pip into' in report['question'][0]
-    assert folder in report['question'][0]
-    (title, text, level, duration), = report['messages']
-    assert (title, level, duration) == ('S2 Cloud CNN', report['success_level'], '0')
+    critical, success = 2, 3  # Qgis.MessageLevel
+    started, shown, messages = report['failed']
+    assert started and shown == ['Installing s2cloudcnn-no-such-package …']
+    (title, text, level), = messages
+    assert (title, level) == ('S2 Cloud CNN', critical)
+    assert 'pip failed' in text and 'pip install' in text
+    started, shown, messages = report['installed']
+    assert started and shown == ['Installing onnxruntime …']
+    assert 'Install onnxruntime with pip into' in report['question'][1]
+    assert folder in report['question'][1]
+    (title, text, level), = messages  # the progress item is gone
+    assert (title, level) == ('S2 Cloud CNN', success)
     assert f'installed into {folder}' in text and 'can use it now' in text
     assert report['onnxruntime'].startswith(folder + '/onnxruntime/')
     assert report['numpy'].startswith('/usr/lib/python3/dist-packages/numpy/')
