@@ -98,6 +98,20 @@ def test_bare_band_files_assume_the_offset_from_the_sensing_date(tmp_path, toulo
     assert 'No MTD_MSIL1C.xml' in read_stack(result.path)[1].GetMetadataItem('NOTES')
 
 
+def test_granules_of_one_zone_are_mosaicked(tmp_path, toulouse_safe):
+    # Two granules of the same zone (here the same crop twice, from two folders) go through the
+    # VRT mosaic; the result must be the single granule's stack, cell for cell.
+    img_data = os.path.dirname(band_file(toulouse_safe, 'B01'))
+    twin = tmp_path / 'twin'
+    shutil.copytree(img_data, twin)
+    files = sorted(glob.glob(str(twin / '*_B*.jp2')) + glob.glob(img_data + '/*_B*.jp2'))
+    product = open_product(files)
+    assert {len(paths) for paths in product.band_files[32631].values()} == {2}
+    mosaic = stack_l1c(product, str(tmp_path / 'mosaic.tif'))
+    single = stack_l1c(img_data, str(tmp_path / 'single.tif'))
+    np.testing.assert_array_equal(read_stack(mosaic.path)[0], read_stack(single.path)[0])
+
+
 def test_l2a_band_files_are_refused(tmp_path, toulouse_safe):
     shutil.copy(band_file(toulouse_safe, 'B02'), tmp_path / 'T31TCJ_20240120T105341_B02_10m.jp2')
     with pytest.raises(errors.InvalidProductError, match='Level-2A.*needs Level-1C'):

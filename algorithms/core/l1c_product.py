@@ -299,10 +299,11 @@ def _from_band_files(paths, source):
                                   f'folder, a zip, MTD_MSIL1C.xml or files named *_B01.jp2 ... '
                                   f'*_B12.jp2 (or .tif)')
     product = L1cProduct(source=source, kind='band files')
-    mtd = _metadata_above(bands[0])
-    if mtd:
+    inside = next((b for b in bands if _metadata_above(b)), None)
+    if inside:
+        mtd = _metadata_above(inside)
         _read_product_metadata(product, mtd, os.path.basename(os.path.dirname(mtd)))
-        granule = os.path.dirname(os.path.dirname(os.path.abspath(bands[0])))
+        granule = os.path.dirname(os.path.dirname(os.path.abspath(inside)))
         for name in sorted(n for n in os.listdir(granule) if _TILE_MTD.match(n)):
             _read_grid_origin(product, os.path.join(granule, name))
     else:
