@@ -185,3 +185,27 @@ def test_qgis_process_returns_the_numbers(tmp_path):
     assert outputs['FSCORE'] == pytest.approx(1.0) and outputs['FP'] == 0
     assert outputs['TP'] == int(np.sum(read(LABEL) == 1))
     assert read(str(tmp_path / 'e.tif')).max() == 1
+
+
+def test_error_map_is_styled_on_load_and_beside_the_file(run_algorithm, tmp_path):
+    from qgis.core import QgsProcessingContext, QgsProject, QgsRasterLayer
+
+    from algorithms.core.evaluate import ERROR_COLOURS
+    from algorithms.styles import StylePostProcessor
+
+    path = str(tmp_path / 'errors.tif')
+    context = QgsProcessingContext()
+    context.addLayerToLoadOnCompletion(
+        path, QgsProcessingContext.LayerDetails('errors', QgsProject.instance(), 'ERROR_MAP'))
+    run_algorithm('s2cloudcnn:evaluatemask', {'PREDICTION': LABEL, 'GROUND_TRUTH': LABEL,
+                                              'ERROR_MAP': path}, context=context)
+    processor = context.layerToLoadOnCompletionDetails(path).postProcessor()
+    assert isinstance(processor, StylePostProcessor)
+    layer = QgsRasterLayer(path, 'errors')
+    processor.postProcessLayer(layer, context, Recording())
+    renderer = layer.renderer()
+    assert renderer.type() == 'paletted'
+    colours = {c.value: c.color.getRgb()[:3] for c in renderer.classes()}
+    assert colours == {code: rgb for code, rgb in ERROR_COLOURS.items()}
+    assert [c.label for c in renderer.classes()][2].startswith('FN')
+    assert QgsRasterLayer(path, 'again').renderer().type() == 'paletted'  # .qml / colour table

@@ -112,3 +112,13 @@ def test_table_output_is_a_loadable_table(run_algorithm, tmp_path, predictions):
     layer = QgsVectorLayer(result['OUTPUT'], 'metrics', 'ogr')
     assert layer.isValid() and layer.featureCount() == 12
     assert [f.name() for f in layer.fields()][-4:] == ['tp', 'tn', 'fp', 'fn']
+
+
+def test_cancel_writes_nothing(run_algorithm, tmp_path, predictions):
+    feedback = Recording(cancel_after=30)
+    with pytest.raises(QgsProcessingException, match='cancelled'):
+        run_algorithm('s2cloudcnn:summarizeevaluations', {
+            'PREDICTIONS': predictions[0], 'GROUND_TRUTH_FOLDER': TRUTHS,
+            'OUTPUT_CSV': str(tmp_path / 'metrics.csv'), 'REPORT': str(tmp_path / 'r.html')},
+            feedback=feedback)
+    assert not [name for name in os.listdir(tmp_path) if name.endswith(('.csv', '.html', '.png'))]

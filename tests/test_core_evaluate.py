@@ -47,3 +47,12 @@ def test_per_class_breakdown_of_signed_and_unsigned_ground_truth(tmp_path):
                                           nodata=None), MASK, PRESETS['alcd'])
     assert signed.per_class == unsigned.per_class and sorted(signed.per_class) == [2, 3, 5, 7]
     assert signed.confusion == unsigned.confusion
+
+
+def test_a_multiband_ground_truth_is_said_to_be_read_on_band_1(tmp_path):
+    label = read(LABEL)
+    path = str(tmp_path / 'two_bands.tif')
+    gdal.Translate(path, LABEL, bandList=[1, 1])
+    result = evaluate(LABEL, path, MASK, MASK)
+    assert result.notes == ['The ground truth has 2 bands; only band 1 was evaluated.']
+    assert result.confusion.tp == int(np.sum(label == 1))

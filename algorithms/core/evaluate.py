@@ -220,10 +220,15 @@ def evaluate(prediction_path, truth_path, prediction_mapping, truth_mapping, err
     truth_nodata = _nodata(truth)
     per_class = (truth_mapping.threshold is None
                  and truth.GetRasterBand(1).DataType in _INTEGER_TYPES)
+    result.notes += [f'The {what} has {dataset.RasterCount} bands; only band 1 was evaluated.'
+                     for what, dataset in (('prediction', prediction), ('ground truth', truth))
+                     if dataset.RasterCount > 1]
+    coverage_band = None
     if not _same_grid(prediction, truth):
         truth, note = _regrid_truth(prediction, truth, ('prediction', 'ground truth'))
         result.notes.append(note)
-    compare = _Comparison(prediction, truth, truth_nodata, result, per_class)
+        coverage_band = truth.RasterCount  # the warped VRT's alpha band: 0 outside the truth
+    compare = _Comparison(prediction, truth, truth_nodata, result, per_class, coverage_band)
     if not error_map:
         compare.run(None, progress, is_canceled, block_size)
         return result
@@ -258,11 +263,10 @@ def _create_error_map(path, prediction):
 class _Comparison:
     """The block loop of one evaluation (state shared by its few steps)."""
 
-    def __init__(self, prediction, truth, truth_nodata, result, per_class):
+    def __init__(self, prediction, truth, truth_nodata, result, per_class, coverage_band):
         self.prediction, self.truth, self.result = prediction, truth, result
         self.truth_nodata, self.per_class = truth_nodata, per_class
-        # A regridded truth is a VRT whose last band is the alpha band (0 = outside its extent).
-        self.coverage_band = truth.RasterCount if truth.RasterCount > 1 and result.notes else None
+        self.coverage_band = coverage_band
 
     def run(self, output, progress, is_canceled, block_size):
         """Count every block, write its error codes to `output` if given."""
