@@ -2,9 +2,11 @@
 
 import sys
 import traceback
+from urllib.parse import quote
 
-from qgis.core import Qgis, QgsApplication, QgsMessageLog, QgsTask
+from qgis.core import Qgis, QgsApplication, QgsMessageLog, QgsNetworkAccessManager, QgsTask
 from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtNetwork import QNetworkProxy
 from qgis.PyQt.QtWidgets import QMessageBox, QProgressBar, QPushButton
 
 from ..algorithms.core import dependencies, installer
@@ -29,12 +31,13 @@ def tr(text):
 class InstallTask(QgsTask):
     """Runs the pip install off the GUI thread; QGIS shows it in the task manager too."""
 
-    def __init__(self, folder, package, on_finished):
+    def __init__(self, folder, package, on_finished, environment=None):
         super().__init__(tr('Installing {} for S2 Cloud CNN').format(package),
                          QgsTask.Flag.CanCancel)
         self.folder = folder
         self.package = package
         self.on_finished = on_finished
+        self.environment = environment
         self.result = None
         self.error = None
         self.cancelled = False
@@ -45,7 +48,7 @@ class InstallTask(QgsTask):
         try:
             self.result = installer.install_onnxruntime(
                 self.folder, on_line=self._log, is_canceled=self.isCanceled,
-                progress=self.setProgress, package=self.package)
+                progress=self.setProgress, package=self.package, environment=self.environment)
         except CancelledError as error:
             self.cancelled, self.error = True, str(error)
         except S2CloudCnnError as error:
@@ -96,7 +99,7 @@ class DependencyInstaller:
         package = dependencies.onnxruntime_package()
         if confirm and not self._confirmed(package):
             return None
-        self.task = InstallTask(self.folder, package, self._finished)
+        self.task = InstallTask(self.folder, package, self._finished, proxy_environment())
         self._show_progress(package)
         QgsApplication.taskManager().addTask(self.task)
         return self.task
@@ -152,6 +155,18 @@ class DependencyInstaller:
             self.iface.messageBar().pushMessage(TITLE, text, details, level, 0)
         else:
             self.iface.messageBar().pushMessage(TITLE, text, level, 0)
+
+
+def proxy_environment():
+    """Give pip the HTTP proxy set in QGIS (Settings > Options > Network) as HTTP(S)_PROXY."""
+    proxy = QgsNetworkAccessManager.instance().fallbackProxy()
+    http = (QNetworkProxy.ProxyType.HttpProxy, QNetworkProxy.ProxyType.HttpCachingProxy)
+    if proxy.type() not in http or not proxy.hostName():
+        return {}  # no proxy, or the system's, which pip finds in the environment itself
+    login = f'{quote(proxy.user(), safe="")}:{quote(proxy.password(), safe="")}@' \
+        if proxy.user() else ''
+    url = f'http://{login}{proxy.hostName()}:{proxy.port()}'
+    return {'HTTP_PROXY': url, 'HTTPS_PROXY': url}
 
 
 def restart_advice():

@@ -53,6 +53,17 @@ SCRIPT = textwrap.dedent(f"""
         bar.clearWidgets()
         return started, shown, messages
 
+    from qgis.core import QgsNetworkAccessManager
+    from qgis.PyQt.QtNetwork import QNetworkProxy
+    from s2cloudcnn.gui.dependency_installer import proxy_environment
+    manager = QgsNetworkAccessManager.instance()
+    report['no_proxy'] = proxy_environment()
+    manager.setFallbackProxyAndExcludes(
+        QNetworkProxy(QNetworkProxy.ProxyType.HttpProxy, 'proxy.example', 3128, 'ana', 'p@ss:w'),
+        [], [])
+    report['proxy'] = proxy_environment()
+    manager.setFallbackProxyAndExcludes(QNetworkProxy(QNetworkProxy.ProxyType.NoProxy), [], [])
+
     choose = dependencies.onnxruntime_package
     dependencies.onnxruntime_package = lambda *args: 's2cloudcnn-no-such-package'
     report['failed'] = install()
@@ -84,6 +95,9 @@ def test_plugin_load_menu_action_install_and_unload():
     assert report['folder_last_on_path'] and report['hint_names_folder']
     assert report['action'] == ['Install Python dependencies…', True]
     assert report['menu'] == [True]
+    assert report['no_proxy'] == {}
+    url = 'http://ana:p%40ss%3Aw@proxy.example:3128'  # what pip gets from QGIS's proxy setting
+    assert report['proxy'] == {'HTTP_PROXY': url, 'HTTPS_PROXY': url}
     critical, success = 2, 3  # Qgis.MessageLevel
     started, shown, messages = report['failed']
     assert started and shown == ['Installing s2cloudcnn-no-such-package …']

@@ -41,7 +41,7 @@ class InstallResult:
 
 
 def install_onnxruntime(target, on_line=None, is_canceled=None, progress=None,
-                        package=None, python=None):
+                        package=None, python=None, environment=None):
     """Install onnxruntime (or onnxruntime-gpu) into `target` with pip.
 
     pip installs into a fresh sibling folder; only when onnxruntime imports from it with
@@ -55,6 +55,7 @@ def install_onnxruntime(target, on_line=None, is_canceled=None, progress=None,
         progress: Called with a percentage.
         package: 'onnxruntime' or 'onnxruntime-gpu'; dependencies.onnxruntime_package().
         python: Interpreter to run pip with; dependencies.find_python() by default.
+        environment: Variables added to pip's environment, e.g. HTTPS_PROXY.
 
     Returns:
         An InstallResult; success is False when pip or the import check failed.
@@ -82,7 +83,7 @@ def install_onnxruntime(target, on_line=None, is_canceled=None, progress=None,
     check_pip(python, emit)
     staging = f'{target}.partial-{os.getpid()}'
     try:
-        code = _run_pip(python, staging, package, emit, is_canceled, progress)
+        code = _run_pip(python, staging, package, emit, is_canceled, progress, environment)
         if code != 0:
             return result(False, f'pip failed (exit code {code}); the log says why. Check the '
                           'internet connection (or proxy), or install by hand. '
@@ -129,7 +130,7 @@ def check_pip(python, emit):
             'one do not load in the other. Install by hand. ' + dependencies.install_hint())
 
 
-def _run_pip(python, staging, package, emit, is_canceled, progress):
+def _run_pip(python, staging, package, emit, is_canceled, progress, environment):
     """Run pip into `staging`, with numpy pinned to QGIS's; return pip's exit code."""
     shutil.rmtree(staging, ignore_errors=True)
     try:
@@ -156,7 +157,7 @@ def _run_pip(python, staging, package, emit, is_canceled, progress):
         elif progress is not None and line.startswith('Installing collected packages'):
             progress(85)
 
-    return run_streaming(command, on_line, is_canceled)
+    return run_streaming(command, on_line, is_canceled, environment=environment)
 
 
 def numpy_constraint():
@@ -171,7 +172,7 @@ def numpy_constraint():
         return ''
 
 
-def run_streaming(command, on_line, is_canceled=None, poll_s=0.1):
+def run_streaming(command, on_line, is_canceled=None, poll_s=0.1, environment=None):
     """Run `command`, passing each non-empty output line to `on_line` as it comes.
 
     Args:
@@ -179,6 +180,7 @@ def run_streaming(command, on_line, is_canceled=None, poll_s=0.1):
         on_line: Called with each line (stdout and stderr merged), without its newline.
         is_canceled: Polled every `poll_s` seconds, also while the command prints nothing.
         poll_s: Polling interval in seconds.
+        environment: Variables added to the command's environment.
 
     Returns:
         The command's exit code.
@@ -189,7 +191,7 @@ def run_streaming(command, on_line, is_canceled=None, poll_s=0.1):
     """
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                stdin=subprocess.DEVNULL, text=True, encoding='utf-8',
-                               errors='replace', env=child_environment(),
+                               errors='replace', env=child_environment(environment),
                                creationflags=NO_WINDOW)
     lines = queue.Queue()
     threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True).start()
@@ -225,9 +227,9 @@ def _stop(process):
         process.wait()
 
 
-def child_environment():
+def child_environment(extra=None):
     """Environment for pip and the import check: QGIS's own, with unbuffered UTF-8 output."""
-    return {**os.environ, 'PYTHONIOENCODING': 'utf-8', 'PYTHONUNBUFFERED': '1'}
+    return {**os.environ, **(extra or {}), 'PYTHONIOENCODING': 'utf-8', 'PYTHONUNBUFFERED': '1'}
 
 
 def verify_import(python, folder, emit):
