@@ -172,7 +172,7 @@ def proxy_environment():
 def restart_advice():
     """Say whether QGIS must be restarted: only if an onnxruntime is already loaded."""
     if 'onnxruntime' in sys.modules:
-        return tr('Restart QGIS to use it: this session has another onnxruntime loaded.')
+        return tr('Restart QGIS to use it: this session has already loaded an onnxruntime.')
     return tr('The algorithms can use it now.')
 
 
