@@ -182,6 +182,7 @@ def test_stack_contract_grid_types_descriptions_metadata(t32upv_stack):
     assert metadata['PROCESSING_BASELINE'] == '02.05'
     assert metadata['SENSING_TIME'].startswith('2017-04-30T10:30:21')
     assert metadata['RADIO_ADD_OFFSET'] == ','.join(['0'] * 13)
+    assert metadata['SOURCE_RESOLUTION_M'].startswith('B01:60,B02:10,B03:10,B04:10,B05:20')
     assert 0.02 < np.nanmean(stack[1]) < 1.0  # reflectance in unit 1, not DN
 
 

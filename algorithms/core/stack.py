@@ -64,24 +64,31 @@ def stack_l1c(source, output_path, extent=None, epsg=None, resolution=RESOLUTION
     epsg = product.choose_epsg(epsg)
     datasets = {band: _open_band(paths) for band, paths in product.band_files[epsg].items()}
     geotransform, width, height = _output_grid(product, epsg, datasets, extent, resolution)
-    metadata = _stack_metadata(product, epsg, resolution)
-    protected = _protected_paths(product)
+    metadata = _stack_metadata(product, epsg, resolution, datasets)
+    valid = _write_stack(output_path, product, epsg, datasets, (geotransform, width, height),
+                         metadata, block_rows, (progress or (lambda _p: None),
+                                                is_canceled or (lambda: False)))
+    return StackResult(os.path.abspath(output_path), width, height, epsg, geotransform,
+                       valid / (width * height), metadata, list(product.notes))
+
+
+def _write_stack(output_path, product, epsg, datasets, grid, metadata, block_rows, callbacks):
+    """Write the GeoTIFF through a temporary file; return the number of valid pixels."""
+    geotransform, width, height = grid
     srs = osr.SpatialReference()
     srs.ImportFromEPSG(epsg)
-    with raster_io.atomic_output(output_path, protected=protected) as temporary:
+    with raster_io.atomic_output(output_path, protected=_protected_paths(product)) as temporary:
         dataset = raster_io.create_geotiff(temporary, width, height, len(L1C_BANDS),
                                            gdal.GDT_Float32, geotransform, srs.ExportToWkt(),
                                            nodata=float('nan'))
         _describe(dataset, metadata)
-        valid = _write_blocks(dataset, datasets, product, geotransform, block_rows,
-                              progress or (lambda _p: None), is_canceled or (lambda: False))
+        valid = _write_blocks(dataset, datasets, product, geotransform, block_rows, *callbacks)
         if valid == 0:
             raise NoValidDataError(f'{product.product_id} has no valid pixel (all DN 0) in the '
                                    f'requested area; choose an extent over the imaged swath')
         dataset.SetMetadataItem('VALID_FRACTION', f'{valid / (width * height):.6f}')
         dataset = None
-    return StackResult(os.path.abspath(output_path), width, height, epsg, geotransform,
-                       valid / (width * height), metadata, list(product.notes))
+    return valid
 
 
 def _open_band(paths):
@@ -152,14 +159,16 @@ def _band_mean(source, geotransform, window):
     return resample.area_mean(dn, factor)
 
 
-def _stack_metadata(product, epsg, resolution):
+def _stack_metadata(product, epsg, resolution, datasets):
     metadata = dict(product.metadata())
+    sources = ','.join(f'{b}:{abs(datasets[b].GetGeoTransform()[1]):g}' for b in L1C_BANDS)
     metadata.update({
         'EPSG': str(epsg),
         'RESOLUTION_M': f'{resolution:g}',
         'BANDS': ','.join(L1C_BANDS),
         'REFLECTANCE': 'TOA reflectance = (DN + RADIO_ADD_OFFSET) / QUANTIFICATION_VALUE',
-        'RESAMPLING': 'area mean of 10 m and 20 m pixels; 60 m bands as delivered',
+        'SOURCE_RESOLUTION_M': sources,
+        'RESAMPLING': 'area mean of the source pixels in each output pixel (same size: copied)',
         'NODATA_RULE': 'NaN on every band where any source pixel of any band is DN 0',
     })
     return metadata
