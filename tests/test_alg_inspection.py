@@ -1,12 +1,22 @@
 """The three inspection algorithms through Processing and qgis_process, on the real crop."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
 from conftest import qgis_process
 from osgeo import gdal
-from test_core_inspection import MAP_TOLERANCE, MODEL, STACK
+from test_core_inspection import MAP_TOLERANCE, MODEL
+from test_core_inspection import STACK as BUNDLED_STACK
+
+
+@pytest.fixture
+def stack(tmp_path_factory):
+    """A copy of the real crop: QGIS writes a statistics side-car beside a raster layer."""
+    path = tmp_path_factory.mktemp('input') / 'crop.tif'
+    shutil.copy(BUNDLED_STACK, path)
+    return str(path)
 
 
 def _maps(path):
@@ -26,12 +36,12 @@ def kernel_db(tmp_path_factory):
     return str(json_path)
 
 
-def test_featuremaps_with_report_and_applykernels_agree(run_algorithm, kernel_db, tmp_path):
+def test_featuremaps_with_report_and_applykernels_agree(run_algorithm, kernel_db, stack, tmp_path):
     maps = run_algorithm('s2cloudcnn:featuremaps', {
-        'INPUT': STACK, 'MODEL': MODEL, 'LAYER': 1, 'FILTERS': '1-3',
+        'INPUT': stack, 'MODEL': MODEL, 'LAYER': 1, 'FILTERS': '1-3',
         'OUTPUT': str(tmp_path / 'maps.tif'), 'REPORT': str(tmp_path / 'maps.html')})
     applied = run_algorithm('s2cloudcnn:applykernels', {
-        'INPUT': STACK, 'KERNELS': kernel_db, 'FILTERS': '1, 2, 3',
+        'INPUT': stack, 'KERNELS': kernel_db, 'FILTERS': '1, 2, 3',
         'OUTPUT': str(tmp_path / 'applied.tif')})
     model_maps, kernel_maps = _maps(maps['OUTPUT']), _maps(applied['OUTPUT'])
     assert model_maps.shape == (3, 64, 64)
@@ -40,9 +50,9 @@ def test_featuremaps_with_report_and_applykernels_agree(run_algorithm, kernel_db
     assert 'conv1 filter 03' in (tmp_path / 'maps.html').read_text()
 
 
-def test_featuremaps_deeper_layer_with_defaults(run_algorithm, tmp_path):
+def test_featuremaps_deeper_layer_with_defaults(run_algorithm, stack, tmp_path):
     result = run_algorithm('s2cloudcnn:featuremaps', {
-        'INPUT': STACK, 'MODEL': MODEL, 'LAYER': 3, 'FILTERS': '2',
+        'INPUT': stack, 'MODEL': MODEL, 'LAYER': 3, 'FILTERS': '2',
         'OUTPUT': str(tmp_path / 'conv3.tif')})
     dataset = gdal.Open(result['OUTPUT'])
     assert dataset.RasterCount == 1
@@ -51,32 +61,32 @@ def test_featuremaps_deeper_layer_with_defaults(run_algorithm, tmp_path):
     assert result['REPORT'] is None
 
 
-def test_a_layer_that_does_not_exist(run_algorithm, tmp_path):
+def test_a_layer_that_does_not_exist(run_algorithm, stack, tmp_path):
     from qgis.core import QgsProcessingException
 
     with pytest.raises(QgsProcessingException, match='choose a layer from 1 to 3'):
         run_algorithm('s2cloudcnn:featuremaps', {
-            'INPUT': STACK, 'MODEL': MODEL, 'LAYER': 4, 'OUTPUT': str(tmp_path / 'm.tif')})
+            'INPUT': stack, 'MODEL': MODEL, 'LAYER': 4, 'OUTPUT': str(tmp_path / 'm.tif')})
     with pytest.raises(QgsProcessingException, match='choose a layer from 1 to 3'):
         run_algorithm('s2cloudcnn:exportkernels', {
             'MODEL': MODEL, 'LAYER': 7, 'OUTPUT': str(tmp_path / 'k.json')})
     assert not list(tmp_path.iterdir())
 
 
-def test_filters_that_do_not_exist(run_algorithm, tmp_path):
+def test_filters_that_do_not_exist(run_algorithm, stack, tmp_path):
     from qgis.core import QgsProcessingException
 
     with pytest.raises(QgsProcessingException, match='do not exist'):
         run_algorithm('s2cloudcnn:featuremaps', {
-            'INPUT': STACK, 'MODEL': MODEL, 'LAYER': 1, 'FILTERS': '2, 500',
+            'INPUT': stack, 'MODEL': MODEL, 'LAYER': 1, 'FILTERS': '2, 500',
             'OUTPUT': str(tmp_path / 'm.tif')})
 
 
-def test_kernel_file_for_other_bands(run_algorithm, kernel_db, tmp_path):
+def test_kernel_file_for_other_bands(run_algorithm, kernel_db, stack, tmp_path):
     from qgis.core import QgsProcessingException
 
     rgbn = str(tmp_path / 'rgbn.tif')
-    gdal.Translate(rgbn, STACK, bandList=[2, 3, 4, 8])
+    gdal.Translate(rgbn, stack, bandList=[2, 3, 4, 8])
     with pytest.raises(QgsProcessingException,
                        match='kernel file conv1.json is for other bands: .*lacks .* B01'):
         run_algorithm('s2cloudcnn:applykernels', {
@@ -87,7 +97,7 @@ def test_kernel_file_for_other_bands(run_algorithm, kernel_db, tmp_path):
     ('other json', 'not an S2 Cloud CNN kernel database'),
     ('layer 2', 'export layer 1'),
 ])
-def test_not_a_layer1_kernel_file(run_algorithm, kernel_db, tmp_path, kind, message):
+def test_not_a_layer1_kernel_file(run_algorithm, kernel_db, stack, tmp_path, kind, message):
     from qgis.core import QgsProcessingException
 
     path = tmp_path / 'k.json'
@@ -99,4 +109,4 @@ def test_not_a_layer1_kernel_file(run_algorithm, kernel_db, tmp_path, kind, mess
     path.write_text(json.dumps(document))
     with pytest.raises(QgsProcessingException, match=message):
         run_algorithm('s2cloudcnn:applykernels', {
-            'INPUT': STACK, 'KERNELS': str(path), 'OUTPUT': str(tmp_path / 'a.tif')})
+            'INPUT': stack, 'KERNELS': str(path), 'OUTPUT': str(tmp_path / 'a.tif')})
