@@ -1,6 +1,7 @@
 """Area-mean downsampling of band windows onto a coarser grid that shares their pixel edges."""
 
 import numpy as np
+from osgeo import gdal_array
 
 from .errors import InvalidProductError
 
@@ -50,7 +51,7 @@ def source_offset(dst_x, dst_y, src_geotransform, path):
 
 def read_boundless(band, col, row, width, height):
     """Read a window that may extend past the raster; pixels outside are DN 0 (no data)."""
-    dtype = band.ReadAsArray(0, 0, 1, 1).dtype
+    dtype = gdal_array.GDALTypeCodeToNumericTypeCode(band.DataType)
     out = np.zeros((height, width), dtype=dtype)
     c0, r0 = max(col, 0), max(row, 0)
     c1 = min(col + width, band.XSize)
