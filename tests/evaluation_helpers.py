@@ -1,5 +1,10 @@
 """Rasters and counts shared by the evaluation tests (real OnCloudN labels, numpy truths)."""
 
+import atexit
+import os
+import shutil
+import tempfile
+
 import numpy as np
 from conftest import data_path
 from osgeo import gdal
@@ -7,7 +12,11 @@ from qgis.core import QgsProcessingFeedback
 
 gdal.UseExceptions()
 
-LABEL = data_path('oncloudn', 'kgvd.tif')  # Eswatini, about half cloud, no no-data
+# A private copy: QGIS writes statistics (.aux.xml) beside rasters it loads as layers.
+TRUTHS = tempfile.mkdtemp(prefix='oncloudn-')
+shutil.copytree(data_path('oncloudn'), TRUTHS, dirs_exist_ok=True)
+atexit.register(shutil.rmtree, TRUTHS, True)
+LABEL = os.path.join(TRUTHS, 'kgvd.tif')  # Eswatini, about half cloud, no no-data
 CHIPS = ('jaag', 'kgqd', 'kgvd', 'khcn')
 
 

@@ -6,9 +6,10 @@ import re
 
 import numpy as np
 import pytest
-from conftest import data_path, qgis_process
+from conftest import qgis_process
 from evaluation_helpers import (
     LABEL,
+    TRUTHS,
     Recording,
     expected_counts,
     read,
@@ -149,11 +150,12 @@ def test_fmask_prediction_and_probability_threshold(run_algorithm, tmp_path):
 
 
 @pytest.mark.parametrize('extra, message', [
-    ({'GROUND_TRUTH': data_path('oncloudn', 'kgqd.tif')}, 'does not overlap'),
+    ({'GROUND_TRUTH': os.path.join(TRUTHS, 'kgqd.tif')}, 'does not overlap'),
     ({'PREDICTION_CLASSES': 5}, 'no value is mapped to cloud'),
     ({'GROUND_TRUTH_CLASSES': 5, 'GROUND_TRUTH_CLOUD_VALUES': '1',
       'GROUND_TRUTH_CLEAR_VALUES': '0-1'}, r'listed as both cloud and clear'),
     ({'GROUND_TRUTH_CLASSES': 1}, 'no pixel is valid in both'),  # 0/1 are ignored in ALCD
+    ({'ERROR_MAP': LABEL}, 'is also an input'),
 ])
 def test_bad_input_gets_a_helpful_message(run_algorithm, tmp_path, extra, message):
     extra = dict(extra)

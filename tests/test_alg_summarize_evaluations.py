@@ -4,9 +4,9 @@ import os
 
 import numpy as np
 import pytest
-from conftest import data_path
 from evaluation_helpers import (
     CHIPS,
+    TRUTHS,
     Recording,
     csv_rows,
     expected_counts,
@@ -18,7 +18,6 @@ from evaluation_helpers import (
 from osgeo import gdal
 from qgis.core import QgsProcessingException, QgsVectorLayer
 
-TRUTHS = data_path('oncloudn')
 METRICS = ('accuracy', 'recall', 'precision', 'fscore', 'iou', 'kappa')
 
 
