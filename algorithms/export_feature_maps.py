@@ -11,7 +11,7 @@ from qgis.core import (
 from .base import S2CloudCnnAlgorithm, core_callbacks, reported_as_processing_errors
 from .core.features import export_feature_maps
 from .core.metrics import parse_values
-from .model_choice import MODEL, model_parameter
+from .model_choice import MODEL, MODEL_FILE, add_model_parameters, check_model_choice, model_path
 
 HELP = """Writes the feature maps of one convolutional layer of the CNN over the input scene: \
 one Float32 band per filter, on the input's grid, NaN where the input has no data. Every value \
@@ -42,6 +42,7 @@ class ExportFeatureMapsAlgorithm(S2CloudCnnAlgorithm):
 
     INPUT = 'INPUT'
     MODEL = MODEL
+    MODEL_FILE = MODEL_FILE
     LAYER = 'LAYER'
     FILTERS = 'FILTERS'
     OUTPUT = 'OUTPUT'
@@ -51,7 +52,7 @@ class ExportFeatureMapsAlgorithm(S2CloudCnnAlgorithm):
         """Declare the parameters."""
         self.addParameter(QgsProcessingParameterRasterLayer(
             self.INPUT, self.tr('Reflectance stack (band descriptions name the bands)')))
-        self.addParameter(model_parameter(self.tr('Model (.onnx with S2 Cloud CNN metadata)')))
+        add_model_parameters(self)
         self.addParameter(QgsProcessingParameterNumber(
             self.LAYER, self.tr('Convolutional layer (1 = first)'),
             QgsProcessingParameterNumber.Integer, defaultValue=1, minValue=1))
@@ -63,15 +64,20 @@ class ExportFeatureMapsAlgorithm(S2CloudCnnAlgorithm):
             self.REPORT, self.tr('HTML report with contact sheet'), 'HTML files (*.html)',
             optional=True, createByDefault=False))
 
+    def checkParameterValues(self, parameters, context):
+        """Require a model file when the custom model is chosen."""
+        ok, message = check_model_choice(self, parameters, context)
+        return (ok, message) if not ok else super().checkParameterValues(parameters, context)
+
     def processAlgorithm(self, parameters, context, feedback):
         """Compute the maps block by block and write the optional report."""
         stack = self.parameterAsRasterLayer(parameters, self.INPUT, context).source()
-        model = self.parameterAsFile(parameters, self.MODEL, context)
         layer = self.parameterAsInt(parameters, self.LAYER, context)
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         report = self.parameterAsFileOutput(parameters, self.REPORT, context) or None
         progress, is_canceled = core_callbacks(feedback)
         with reported_as_processing_errors():
+            model = model_path(self, parameters, context)
             filters = parse_values(self.parameterAsString(parameters, self.FILTERS, context),
                                    'filters')
             result = export_feature_maps(stack, model, output, layer, filters=filters,

@@ -4,7 +4,7 @@ from qgis.core import QgsProcessingParameterFileDestination, QgsProcessingParame
 
 from .base import S2CloudCnnAlgorithm, reported_as_processing_errors
 from .core.kernel_file import export_database
-from .model_choice import MODEL, model_parameter
+from .model_choice import MODEL, MODEL_FILE, add_model_parameters, check_model_choice, model_path
 
 HELP = """Writes the 3x3 kernels and biases of one convolutional layer of the CNN as a kernel \
 database (the paper's proposal: reuse the kernels as features outside neural networks), with \
@@ -37,13 +37,14 @@ class ExportKernelsAlgorithm(S2CloudCnnAlgorithm):
     HELP = HELP
 
     MODEL = MODEL
+    MODEL_FILE = MODEL_FILE
     LAYER = 'LAYER'
     OUTPUT = 'OUTPUT'
     OUTPUT_CSV = 'OUTPUT_CSV'
 
     def initAlgorithm(self, config=None):
         """Declare the parameters."""
-        self.addParameter(model_parameter(self.tr('Model (.onnx with S2 Cloud CNN metadata)')))
+        add_model_parameters(self)
         self.addParameter(QgsProcessingParameterNumber(
             self.LAYER, self.tr('Convolutional layer (1 = first)'),
             QgsProcessingParameterNumber.Integer, defaultValue=1, minValue=1))
@@ -53,13 +54,18 @@ class ExportKernelsAlgorithm(S2CloudCnnAlgorithm):
             self.OUTPUT_CSV, self.tr('Kernel table (CSV)'), 'CSV files (*.csv)',
             optional=True, createByDefault=True))
 
+    def checkParameterValues(self, parameters, context):
+        """Require a model file when the custom model is chosen."""
+        ok, message = check_model_choice(self, parameters, context)
+        return (ok, message) if not ok else super().checkParameterValues(parameters, context)
+
     def processAlgorithm(self, parameters, context, feedback):
         """Probe the layer and write its files."""
-        model = self.parameterAsFile(parameters, self.MODEL, context)
         layer = self.parameterAsInt(parameters, self.LAYER, context)
         json_path = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
         csv_path = self.parameterAsFileOutput(parameters, self.OUTPUT_CSV, context) or None
         with reported_as_processing_errors():
+            model = model_path(self, parameters, context)
             document = export_database(model, layer, json_path, csv_path)
         feedback.pushInfo(f'conv{layer} of {document["model"]["model_id"]}: '
                           f'{document["filters"]} filters, activation '

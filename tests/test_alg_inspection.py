@@ -29,7 +29,8 @@ def kernel_db(tmp_path_factory):
     """Layer-1 kernel database written by qgis_process, as the README tells users."""
     folder = tmp_path_factory.mktemp('kernels')
     json_path, csv_path = folder / 'conv1.json', folder / 'conv1.csv'
-    result = qgis_process('run', 's2cloudcnn:exportkernels', '--', f'MODEL={MODEL}', 'LAYER=1',
+    result = qgis_process('run', 's2cloudcnn:exportkernels', '--', f'MODEL_FILE={MODEL}',
+                          'LAYER=1',
                           f'OUTPUT={json_path}', f'OUTPUT_CSV={csv_path}')
     assert 'strongest' in result.stdout + result.stderr
     assert csv_path.stat().st_size > 0
@@ -38,7 +39,7 @@ def kernel_db(tmp_path_factory):
 
 def test_featuremaps_with_report_and_applykernels_agree(run_algorithm, kernel_db, stack, tmp_path):
     maps = run_algorithm('s2cloudcnn:featuremaps', {
-        'INPUT': stack, 'MODEL': MODEL, 'LAYER': 1, 'FILTERS': '1-3',
+        'INPUT': stack, 'MODEL_FILE': MODEL, 'LAYER': 1, 'FILTERS': '1-3',
         'OUTPUT': str(tmp_path / 'maps.tif'), 'REPORT': str(tmp_path / 'maps.html')})
     applied = run_algorithm('s2cloudcnn:applykernels', {
         'INPUT': stack, 'KERNELS': kernel_db, 'FILTERS': '1, 2, 3',
@@ -52,7 +53,7 @@ def test_featuremaps_with_report_and_applykernels_agree(run_algorithm, kernel_db
 
 def test_featuremaps_deeper_layer_with_defaults(run_algorithm, stack, tmp_path):
     result = run_algorithm('s2cloudcnn:featuremaps', {
-        'INPUT': stack, 'MODEL': MODEL, 'LAYER': 3, 'FILTERS': '2',
+        'INPUT': stack, 'MODEL_FILE': MODEL, 'LAYER': 3, 'FILTERS': '2',
         'OUTPUT': str(tmp_path / 'conv3.tif')})
     dataset = gdal.Open(result['OUTPUT'])
     assert dataset.RasterCount == 1
@@ -66,10 +67,10 @@ def test_a_layer_that_does_not_exist(run_algorithm, stack, tmp_path):
 
     with pytest.raises(QgsProcessingException, match='choose a layer from 1 to 3'):
         run_algorithm('s2cloudcnn:featuremaps', {
-            'INPUT': stack, 'MODEL': MODEL, 'LAYER': 4, 'OUTPUT': str(tmp_path / 'm.tif')})
+            'INPUT': stack, 'MODEL_FILE': MODEL, 'LAYER': 4, 'OUTPUT': str(tmp_path / 'm.tif')})
     with pytest.raises(QgsProcessingException, match='choose a layer from 1 to 3'):
         run_algorithm('s2cloudcnn:exportkernels', {
-            'MODEL': MODEL, 'LAYER': 7, 'OUTPUT': str(tmp_path / 'k.json')})
+            'MODEL_FILE': MODEL, 'LAYER': 7, 'OUTPUT': str(tmp_path / 'k.json')})
     assert not list(tmp_path.iterdir())
 
 
@@ -78,7 +79,7 @@ def test_filters_that_do_not_exist(run_algorithm, stack, tmp_path):
 
     with pytest.raises(QgsProcessingException, match='do not exist'):
         run_algorithm('s2cloudcnn:featuremaps', {
-            'INPUT': stack, 'MODEL': MODEL, 'LAYER': 1, 'FILTERS': '2, 500',
+            'INPUT': stack, 'MODEL_FILE': MODEL, 'LAYER': 1, 'FILTERS': '2, 500',
             'OUTPUT': str(tmp_path / 'm.tif')})
 
 
