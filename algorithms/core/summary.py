@@ -13,6 +13,8 @@ from .metrics import COUNT_NAMES, METRIC_NAMES, Confusion
 
 COLUMNS = ('method', 'image', 'prediction', 'ground_truth') + METRIC_NAMES + COUNT_NAMES
 MEAN, POOLED = 'mean over images', 'all pixels pooled'
+FIGURE_CAPTIONS = ('Metrics per image and method (as the paper\'s Fig. 3)',
+                   'Distribution of each metric over the images (as the paper\'s Fig. 4)')
 
 
 @dataclass(frozen=True)
@@ -211,8 +213,9 @@ def summary_html(summary, figures):
         '<h2>Means per method</h2>',
         report.table(('method', 'over') + METRIC_NAMES, means, text_columns=2),
         f'<p>{report.esc(report.CONVENTIONS)}</p>',
-        *(f'<img src="{report.esc(os.path.basename(f))}" alt="{report.esc(os.path.basename(f))}">'
-          for f in figures),
+        *(f'<figure><img src="{report.esc(os.path.basename(path))}" alt="{caption}">'
+          f'<figcaption>{caption}</figcaption></figure>'
+          for path, caption in zip(figures, FIGURE_CAPTIONS)),
         '<h2>Per image</h2>',
         report.table(('method', 'image') + METRIC_NAMES + COUNT_NAMES, rows, text_columns=2)]
     if summary.skipped:
