@@ -59,8 +59,9 @@ test: env
 qgis_process: $(VENV)/.installed qgis-profile
 	@$(QGIS_ENV) qgis_process.bin $(ARGS)
 
+# Cloud detection on a bundled real L1C product through qgis_process; prints where it wrote.
 demo: env
-	@$(MAKE) --no-print-directory qgis_process ARGS='list' | sed -n '/S2 Cloud CNN/,/^$$/p'
+	@$(PY) tests/demo_detect.py
 
 lint: env
 	$(PY) -m ruff check .
@@ -78,7 +79,14 @@ deploy: zip
 	@echo "Installed into $(DEPLOY_DIR)/s2cloudcnn; enable it in Plugins > Manage and Install Plugins"
 
 # Benchmarks are scripts, not tests: each prints its own figures and ratios.
-bench: env
+# The reference detector s2cloudless gets its own environment (it needs a newer numpy).
+BENCH_VENV := .venv-bench
+$(BENCH_VENV)/.installed: requirements-bench.txt
+	@test -x $(BENCH_VENV)/bin/python || $(SYSTEM_PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements-bench.txt
+	@touch $@
+
+bench: env $(BENCH_VENV)/.installed
 	@for script in tests/benchmarks/bench_*.py; do \
 		echo "== $$script"; $(PY) $$script || exit 1; done
 
