@@ -43,6 +43,7 @@ def add_class_parameters(algorithm, prefix, label, default_preset):
         prefix: e.g. 'PREDICTION' or 'GROUND_TRUTH'.
         label: what the raster is called in the dialog.
         default_preset: a key of metrics.PRESET_KEYS.
+
     """
     tr = algorithm.tr
     algorithm.addParameter(QgsProcessingParameterEnum(
@@ -64,6 +65,7 @@ def class_mapping(algorithm, parameters, context, prefix):
 
     Raises:
         MappingError: if the custom lists are empty, unreadable or contradictory.
+
     """
     index = algorithm.parameterAsEnum(parameters, f'{prefix}_CLASSES', context)
     return mapping_for(PRESET_KEYS[index],

@@ -35,6 +35,7 @@ class Evaluation:
             empty when the ground truth is a probability.
         notes: what was done that the analyst should know (regridding, coverage).
         grid_pixels: pixels in the prediction's grid.
+
     """
 
     prediction: str
@@ -103,6 +104,7 @@ def _regrid_truth(prediction, truth, names):
     Raises:
         InvalidRasterError: if a raster has no CRS, so the grids cannot be related.
         ExtentError: if the rasters do not overlap.
+
     """
     for dataset, name in ((prediction, names[0]), (truth, names[1])):
         if _srs(dataset) is None:
@@ -212,6 +214,7 @@ def evaluate(prediction_path, truth_path, prediction_mapping, truth_mapping, err
         InvalidRasterError, ExtentError: if the rasters cannot be read or related.
         NoValidDataError: if no pixel is valid in both.
         CancelledError: if is_canceled() became true; nothing is left written.
+
     """
     if error_map and os.path.abspath(error_map) in map(os.path.abspath, (prediction_path,
                                                                         truth_path)):

@@ -21,6 +21,7 @@ def parse_values(text, what='values'):
 
     Raises:
         MappingError: if an item is not an integer or a range.
+
     """
     values = set()
     for item in re.split(r'[,;\s]+', (text or '').strip()):
@@ -52,6 +53,7 @@ class ClassMapping:
             below; `cloud`/`clear` are then unused.
         notes: one line explaining the choices, shown in reports.
         labels: (value, class name) pairs of a known product, for per-class reports.
+
     """
 
     name: str
@@ -180,6 +182,7 @@ def mapping_for(preset, cloud_text='', clear_text='', threshold=0.5):
 
     Raises:
         MappingError: on an unknown preset or an empty or contradictory custom mapping.
+
     """
     if preset in PRESETS:
         return PRESETS[preset]

@@ -39,6 +39,7 @@ def per_image_bars(images, methods, values, path):
         methods: method names, in legend order.
         values: {(method, image): {metric: value}}; missing pairs leave a gap.
         path: PNG to write.
+
     """
     figure = _figure(max(6.0, 0.45 * len(images) * len(methods) + 2), 9)
     width = 0.8 / len(methods)
@@ -74,6 +75,7 @@ def box_plots(methods, values, path):
         methods: method names.
         values: {(method, image): {metric: value}}.
         path: PNG to write.
+
     """
     figure = _figure(11, 6.5)
     for index, (metric, label) in enumerate(BOX_METRICS):

@@ -87,6 +87,7 @@ def match_truth(prediction, truths):
 
     Raises:
         PairingError: if two ground truths share the matching name.
+
     """
     stem = _stem(prediction)
     found = [t for t in truths if stem == _stem(t)
@@ -106,6 +107,7 @@ def pair(methods, truths):
 
     Raises:
         PairingError: if nothing can be paired (with the naming rule in the message).
+
     """
     jobs, skipped = [], []
     for method in methods:
@@ -140,6 +142,7 @@ def summarize(methods, truths, truth_mapping, progress=None, is_canceled=None, l
 
     Raises:
         PairingError: if nothing pairs; CancelledError: if cancelled.
+
     """
     jobs, skipped = pair(methods, truths)
     summary = Summary([m.name for m in methods], skipped=skipped,
@@ -178,6 +181,7 @@ def write_outputs(summary, csv_path=None, report_path=None):
 
     Returns:
         The list of files written.
+
     """
     written = []
     if csv_path:
