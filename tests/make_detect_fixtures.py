@@ -24,23 +24,34 @@ TARGET = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data', 'detec
 ROW, COL, SIZE = 580, 0, 128
 
 
-def main():
+def write_crop(target, row, col, size, origin):
+    """Write rows/cols [row, row + size) x [col, col + size) of SOURCE on a 60 m UTM 38S grid.
+
+    Args:
+        target: GeoTIFF to write.
+        row, col, size: the crop in the source.
+        origin: (x, y) of the crop's upper-left corner in UTM 38S, on the 60 m grid.
+    """
     source = gdal.Open(SOURCE)
     srs = osr.SpatialReference()
     srs.ImportFromEPSG(32738)
-    x0, y0 = 517020.0, 8277660.0  # UTM 38S near 46.16 E, 15.97 S, on the 60 m grid
-    dataset = create_geotiff(TARGET, SIZE, SIZE, 13, gdal.GDT_Float32,
-                             (x0, 60.0, 0.0, y0, 0.0, -60.0), srs.ExportToWkt(),
+    dataset = create_geotiff(target, size, size, 13, gdal.GDT_Float32,
+                             (origin[0], 60.0, 0.0, origin[1], 0.0, -60.0), srs.ExportToWkt(),
                              nodata=float('nan'))
     for index, band in enumerate(L1C_BANDS, start=1):
-        values = source.GetRasterBand(index).ReadAsArray(COL, ROW, SIZE, SIZE)
+        values = source.GetRasterBand(index).ReadAsArray(col, row, size, size)
         out = dataset.GetRasterBand(index)
         out.WriteArray(values.astype(np.float32) / 10000)
         out.SetDescription(band_description(band))
-    dataset.SetMetadataItem('SOURCE', 'betsiboka_toa13.tif rows 580-707 cols 0-127 (s2cloudless '
-                            '1.2.1 test input, CC-BY-SA-4.0); contains modified Copernicus '
-                            'Sentinel data')
+    dataset.SetMetadataItem('SOURCE', f'betsiboka_toa13.tif rows {row}-{row + size - 1} cols '
+                            f'{col}-{col + size - 1} (s2cloudless 1.2.1 test input, '
+                            'CC-BY-SA-4.0); contains modified Copernicus Sentinel data')
     dataset = None
+
+
+def main():
+    # UTM 38S near 46.16 E, 15.97 S, on the 60 m grid.
+    write_crop(TARGET, ROW, COL, SIZE, (517020.0, 8277660.0))
 
 
 if __name__ == '__main__':
