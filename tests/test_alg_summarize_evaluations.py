@@ -78,6 +78,9 @@ def test_summary_table_csv_plots_and_report(run_algorithm, tmp_path, predictions
         pixels = gdal.Open(str(path)).ReadAsArray()
         assert pixels.shape[1] > 400 and len(np.unique(pixels)) > 20  # drawn, not blank
     assert 'zzzz_cnn.tif' in html and 'Sen2Cor scene classification' in html
+    cloud_share = 100 * int(pooled['tp']) / (int(pooled['tp']) + int(pooled['fn']))
+    assert (f'<tr><td class=text>1</td><td class=text>cloud</td><td class=text>cloud</td>'
+            f'<td>{cloud_share:.2f} % of') in html  # CNN's detection rate of class 1
 
 
 def test_ground_truth_list_instead_of_folder(run_algorithm, tmp_path, predictions):

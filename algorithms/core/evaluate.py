@@ -34,6 +34,7 @@ class Evaluation:
         per_class: ground-truth value -> [pixels evaluated, pixels the prediction called cloud];
             empty when the ground truth is a probability.
         notes: what was done that the analyst should know (regridding, coverage).
+        regridded: whether the ground truth was resampled onto the prediction's grid.
         grid_pixels: pixels in the prediction's grid.
 
     """
@@ -45,6 +46,7 @@ class Evaluation:
     confusion: Confusion = field(default_factory=Confusion)
     per_class: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
+    regridded: bool = False
     grid_pixels: int = 0
 
 
@@ -234,6 +236,7 @@ def evaluate(prediction_path, truth_path, prediction_mapping, truth_mapping, err
     if not _same_grid(prediction, truth):
         truth, note = _regrid_truth(prediction, truth, ('prediction', 'ground truth'))
         result.notes.append(note)
+        result.regridded = True
         coverage_band = truth.RasterCount  # the warped VRT's alpha band: 0 outside the truth
     compare = _Comparison(prediction, truth, truth_nodata, result, per_class, coverage_band)
     if not error_map:

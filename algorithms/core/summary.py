@@ -69,6 +69,17 @@ class Summary:
                 rows.append({'method': method, 'image': POOLED, **self.pooled(method).metrics()})
         return rows
 
+    def pooled_classes(self, method):
+        """Return {ground-truth value: [pixels, called cloud]} over the images of `method`."""
+        pooled = {}
+        for (name, _), evaluation in self.evaluations.items():
+            for value, (pixels, called) in (evaluation.per_class.items() if name == method
+                                             else ()):
+                entry = pooled.setdefault(value, [0, 0])
+                entry[0] += pixels
+                entry[1] += called
+        return pooled
+
     def metric_values(self):
         """Return {(method, image): {metric: value}} for the plots."""
         return {key: e.confusion.metrics() for key, e in self.evaluations.items()}
@@ -206,7 +217,7 @@ def summary_html(summary, figures):
               for m in summary.methods]
     rows = [(r['method'], r['image'], *(fmt(r[k]) for k in METRIC_NAMES),
              *(f'{r[k]:,}' for k in COUNT_NAMES)) for r in summary.image_records()]
-    regridded = sum(bool(e.notes) for e in summary.evaluations.values())
+    regridded = sum(e.regridded for e in summary.evaluations.values())
     classes = [(m, summary.mappings[m].name, summary.mappings[m].describe())
                for m in summary.methods]
     classes.append(('ground truth', summary.truth_mapping.name, summary.truth_mapping.describe()))
@@ -222,8 +233,27 @@ def summary_html(summary, figures):
           for path, caption in zip(figures, FIGURE_CAPTIONS)),
         '<h2>Per image</h2>',
         report.table(('method', 'image') + METRIC_NAMES + COUNT_NAMES, rows, text_columns=2)]
+    sections += _classes_section(summary)
     if summary.skipped:
         sections += ['<h2>Skipped</h2>', report.table(
             ('method', 'file', 'why'),
             [(m, os.path.basename(p), why) for m, p, why in summary.skipped], text_columns=3)]
     return report.page('Cloud mask evaluation summary', sections)
+
+
+def _classes_section(summary):
+    """Return, per ground-truth class, the share each method called cloud (all images pooled)."""
+    pooled = {method: summary.pooled_classes(method) for method in summary.methods}
+    values = sorted(set().union(*pooled.values()))
+    if not values:
+        return []
+    names = dict(summary.truth_mapping.labels)
+    rows = []
+    for value in values:
+        shares = [f'{100 * c[1] / c[0]:.2f} % of {c[0]:,}' if c else '-'
+                  for c in (pooled[method].get(value) for method in summary.methods)]
+        rows.append((value, names.get(value, ''), summary.truth_mapping.meaning(value), *shares))
+    return ['<h2>Share called cloud per ground-truth class (all images)</h2>',
+            '<p>For cloud classes this is the detection rate, for clear classes (snow, water, '
+            'bright soil) the false-alarm rate: the paper\'s hard cases.</p>',
+            report.table(('value', 'class', 'counts as', *summary.methods), rows, text_columns=3)]
