@@ -56,3 +56,11 @@ def test_a_multiband_ground_truth_is_said_to_be_read_on_band_1(tmp_path):
     result = evaluate(LABEL, path, MASK, MASK)
     assert result.notes == ['The ground truth has 2 bands; only band 1 was evaluated.']
     assert result.confusion.tp == int(np.sum(label == 1))
+
+
+def test_a_half_pixel_shift_is_another_grid(tmp_path):
+    x0, dx, _, y0, _, dy = gdal.Open(LABEL).GetGeoTransform()
+    shifted = write(tmp_path / 'shifted.tif', read(LABEL),
+                    geotransform=(x0 + 5, dx, 0, y0, 0, dy))
+    assert evaluate(LABEL, shifted, MASK, MASK).regridded
+    assert not evaluate(LABEL, write(tmp_path / 'same.tif', read(LABEL)), MASK, MASK).regridded

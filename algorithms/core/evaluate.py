@@ -78,14 +78,19 @@ def _bounds(dataset):
 
 
 def _same_grid(first, second):
+    """Tell whether two rasters share CRS, size and pixel grid (to a thousandth of a pixel)."""
     if (first.RasterXSize, first.RasterYSize) != (second.RasterXSize, second.RasterYSize):
         return False
     a, b = first.GetGeoTransform(), second.GetGeoTransform()
-    tolerance = 1e-6 * max(abs(a[1]), abs(a[5]), 1e-9)
+    tolerance = 1e-3 * (min(abs(a[1]), abs(a[5])) or 1.0)
+    size = max(first.RasterXSize, first.RasterYSize)
+    # Origins may differ by the tolerance; steps by so little that it holds across the raster.
+    aligned = (all(abs(a[i] - b[i]) <= tolerance for i in (0, 3))
+               and all(abs(a[i] - b[i]) * size <= tolerance for i in (1, 2, 4, 5)))
     srs_a, srs_b = _srs(first), _srs(second)
     same_crs = (srs_a is None and srs_b is None) or bool(
         srs_a is not None and srs_b is not None and srs_a.IsSame(srs_b))
-    return same_crs and all(abs(x - y) <= tolerance * max(1, abs(x)) for x, y in zip(a, b))
+    return aligned and same_crs
 
 
 def _truth_bounds_in(prediction, truth):
