@@ -107,17 +107,21 @@ def open_session(model, provider='auto', threads=0, source='the model'):
         raise ValueError(f'provider must be one of {PROVIDERS}, not {provider!r}')
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
+    options.log_severity_level = 3  # a head cut from a model leaves unused weights: not news
     note = ''
     if provider != 'cpu':
-        ort.set_default_logger_severity(3)  # we report a failed CUDA start ourselves
         if _CUDA in ort.get_available_providers():
-            session = _create(ort, model, options, [_CUDA, _CPU], source)
+            ort.set_default_logger_severity(4)  # a failed CUDA start is reported by us
+            try:
+                session = _create(ort, model, options, [_CUDA, _CPU], source)
+            finally:
+                ort.set_default_logger_severity(3)
             if session.get_providers()[0] == _CUDA:
                 return Session(session, _CUDA)
             note = f'onnxruntime offers CUDA but it did not start: {_cuda_failure(ort)}'
         else:
             note = ('this onnxruntime has no CUDA provider; install onnxruntime-gpu '
-                    '(NVIDIA GPU with CUDA 12 and cuDNN 9) instead of onnxruntime')
+                    '(for NVIDIA GPUs) instead of onnxruntime')
     return Session(_create(ort, model, options, [_CPU], source), _CPU, note)
 
 
