@@ -96,8 +96,13 @@ def _same_grid(first, second):
 def _truth_bounds_in(prediction, truth):
     """Return the ground truth's bounding box in the prediction's CRS."""
     x_min, y_min, x_max, y_max = _bounds(truth)
-    transform = osr.CoordinateTransformation(_srs(truth), _srs(prediction))
-    corners = [transform.TransformPoint(x, y)[:2] for x in (x_min, x_max) for y in (y_min, y_max)]
+    try:
+        transform = osr.CoordinateTransformation(_srs(truth), _srs(prediction))
+        corners = [transform.TransformPoint(x, y)[:2]
+                   for x in (x_min, x_max) for y in (y_min, y_max)]
+    except RuntimeError as error:
+        raise ExtentError(f'the ground truth\'s extent cannot be expressed in the prediction\'s '
+                          f'CRS ({error}); check both CRSs') from error
     xs, ys = [c[0] for c in corners], [c[1] for c in corners]
     return min(xs), min(ys), max(xs), max(ys)
 
