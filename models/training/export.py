@@ -1,6 +1,7 @@
 """Export a trained CloudCnn to ONNX with the model contract in its metadata, and check it."""
 
 import os
+import warnings
 
 import numpy as np
 import onnx
@@ -31,7 +32,10 @@ def export_onnx(model, metadata, path):
     dummy = torch.zeros(2, len(metadata.bands), metadata.patch_size, metadata.patch_size)
     temporary = f'{path}.partial-export'
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with torch.no_grad():
+    # The TorchScript exporter (dynamo=False) needs no onnxscript and keeps our output names;
+    # its deprecation notice is not actionable here.
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter('ignore', DeprecationWarning)
         torch.onnx.export(
             ExportGraph(model), (dummy,), temporary, input_names=[metadata.input_name],
             output_names=outputs, opset_version=OPSET, dynamo=False,

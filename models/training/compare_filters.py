@@ -1,0 +1,51 @@
+"""Measure held-out score and inference cost of a few filter counts (how the default was chosen).
+
+Example: python -m models.training.compare_filters --dataset oncloudn --epochs 3 --steps 150
+"""
+
+import argparse
+import csv
+import os
+import sys
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+if REPO not in sys.path:
+    sys.path.insert(0, REPO)
+
+from models.training import report, train  # noqa: E402
+
+CANDIDATES = ('8,16,32', '16,32,64', '32,64,128')
+FIELDS = ('dataset', 'filters', 'source', 'accuracy', 'recall', 'precision', 'fscore',
+          'onnx_ms_per_10k_patches_1_thread', 'size_bytes', 'train_seconds')
+
+
+def main(argv=None):
+    """Train each candidate with the same seed and budget; append rows to the comparison CSV."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--dataset', default='oncloudn')
+    parser.add_argument('--candidates', default=';'.join(CANDIDATES))
+    parser.add_argument('--epochs', default='3')
+    parser.add_argument('--steps', default='150')
+    parser.add_argument('--csv', default=os.path.join(REPO, 'models', 'training', 'results',
+                                                      'filter_comparison.csv'))
+    args = parser.parse_args(argv)
+    rows = []
+    for filters in args.candidates.split(';'):
+        work = os.path.join(REPO, 'build', 'training', 'compare', args.dataset, filters)
+        summary = train.main(['--dataset', args.dataset, '--filters', filters, '--epochs',
+                              args.epochs, '--steps', args.steps, '--synthetic', '3',
+                              '--output', os.path.join(work, 'model.onnx'), '--results', work])
+        for source, values in summary['heldout_pooled'].items():
+            rows.append({'dataset': args.dataset, 'filters': filters, 'source': source,
+                         **{k: values[k] for k in ('accuracy', 'recall', 'precision', 'fscore')},
+                         **{k: summary[k] for k in FIELDS[-3:]}})
+    old = []
+    if os.path.exists(args.csv):
+        with open(args.csv) as handle:
+            old = [r for r in csv.DictReader(handle) if r['dataset'] != args.dataset]
+    report.write_csv(args.csv, FIELDS, old + rows)
+    return rows
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,197 @@
+"""Readers that turn labelled rasters into LabelledImage objects for the generator."""
+
+import glob
+import os
+import re
+
+import numpy as np
+from osgeo import gdal
+
+from algorithms.core.bands import L1C_BANDS, canonical_band_name
+
+from .generator import CLEAR, CLOUD, IGNORED, LabelledImage
+
+gdal.UseExceptions()
+
+# Baetens et al. (2019) ALCD classes: 0 no data, 1 not used, 2 low cloud, 3 high cloud,
+# 4 cloud shadow, 5 land, 6 water, 7 snow. Shadows are not cloud, so they count as clear.
+ALCD_CLOUD = (2, 3)
+ALCD_CLEAR = (4, 5, 6, 7)
+ONCLOUDN_BANDS = ('B02', 'B03', 'B04', 'B08')
+ONCLOUDN_SCALE = 1e-4  # L2A surface reflectance x 10000
+
+
+def map_classes(values, cloud_values, clear_values):
+    """Return int8 labels: 1 where `values` is a cloud class, 0 clear, -1 anything else."""
+    if set(cloud_values) & set(clear_values):
+        raise ValueError(f'values {sorted(set(cloud_values) & set(clear_values))} are both '
+                         'cloud and clear; give each class value to one side only')
+    labels = np.full(values.shape, IGNORED, np.int8)
+    labels[np.isin(values, cloud_values)] = CLOUD
+    labels[np.isin(values, clear_values)] = CLEAR
+    return labels
+
+
+def read_image(path, scale=1.0, nodata_all_zero=False):
+    """Read a multi-band raster as float32 reflectance [bands, H, W] with NaN for no data.
+
+    Args:
+        path: any GDAL raster.
+        scale: factor to reflectance (unit 1), e.g. 1e-4 for reflectance x 10000.
+        nodata_all_zero: also treat pixels that are 0 in every band as no data.
+
+    """
+    dataset = gdal.Open(path)
+    data = dataset.ReadAsArray().astype(np.float32).reshape(dataset.RasterCount,
+                                                            dataset.RasterYSize, -1)
+    invalid = np.zeros(data.shape[1:], bool)
+    for index in range(dataset.RasterCount):
+        nodata = dataset.GetRasterBand(index + 1).GetNoDataValue()
+        if nodata is not None and not np.isnan(nodata):
+            invalid |= data[index] == nodata
+    if nodata_all_zero:
+        invalid |= (data == 0).all(axis=0)
+    data *= scale
+    data[:, invalid | ~np.isfinite(data).all(axis=0)] = np.nan
+    return data
+
+
+def band_names(path):
+    """Canonical band names ('B01'...) of a raster's band descriptions (None where unknown)."""
+    dataset = gdal.Open(path)
+    return [canonical_band_name(dataset.GetRasterBand(i + 1).GetDescription())
+            for i in range(dataset.RasterCount)]
+
+
+def select_bands(path, reflectance, wanted):
+    """Return `reflectance` reordered to the band names `wanted`, read from `path`'s bands."""
+    names = band_names(path)
+    missing = [band for band in wanted if band not in names]
+    if missing:
+        raise ValueError(f'{path} lacks bands {missing} (its bands: {names}); '
+                         'stack the product first (s2cloudcnn:stackl1c)')
+    return reflectance[[names.index(band) for band in wanted]]
+
+
+def labels_on_grid(label_path, image_path):
+    """Read a label raster, warped by nearest neighbour onto the image's grid if it differs."""
+    image, labels = gdal.Open(image_path), gdal.Open(label_path)
+    same = (labels.RasterXSize, labels.RasterYSize, labels.GetGeoTransform()) == (
+        image.RasterXSize, image.RasterYSize, image.GetGeoTransform())
+    if not same:
+        gt = image.GetGeoTransform()
+        bounds = (gt[0], gt[3] + gt[5] * image.RasterYSize, gt[0] + gt[1] * image.RasterXSize,
+                  gt[3])
+        labels = gdal.Warp('', labels, format='MEM', outputBounds=bounds,
+                           width=image.RasterXSize, height=image.RasterYSize,
+                           dstSRS=image.GetProjection(), resampleAlg='near')
+    return labels.GetRasterBand(1).ReadAsArray()
+
+
+def read_pair(image_path, label_path, cloud_values, clear_values, bands=L1C_BANDS, scale=1.0,
+              name=None):
+    """Read a generic image + label raster pair with a class mapping as one LabelledImage.
+
+    Args:
+        image_path: raster whose band descriptions name the bands (e.g. a stack).
+        label_path: class raster on the same area (warped onto the image grid if needed).
+        cloud_values: label values meaning cloud.
+        clear_values: label values meaning clear; all other values are ignored.
+        bands: band names to take, in the model's order.
+        scale: factor from the stored values to reflectance (unit 1).
+        name: name in the metrics (default: the label file's name).
+
+    """
+    reflectance = select_bands(image_path, read_image(image_path, scale), bands)
+    labels = map_classes(labels_on_grid(label_path, image_path), cloud_values, clear_values)
+    labels[~np.isfinite(reflectance).all(axis=0)] = IGNORED
+    name = name or os.path.splitext(os.path.basename(label_path))[0]
+    return LabelledImage(name, reflectance, labels)
+
+
+def read_oncloudn(root, chips=None):
+    """Read the On Cloud N chips under `root` (features/<chip>/B0x.tif, labels/<chip>.tif)."""
+    chips = chips or sorted(os.listdir(os.path.join(root, 'features')))
+    images = []
+    for chip in chips:
+        paths = [os.path.join(root, 'features', chip, f'{band}.tif') for band in ONCLOUDN_BANDS]
+        reflectance = np.concatenate([read_image(p) for p in paths]) * ONCLOUDN_SCALE
+        reflectance[:, (reflectance == 0).all(axis=0)] = np.nan
+        labels = map_classes(gdal.Open(os.path.join(root, 'labels', f'{chip}.tif'))
+                             .ReadAsArray(), (1,), (0,))
+        labels[~np.isfinite(reflectance).all(axis=0)] = IGNORED
+        images.append(LabelledImage(chip, reflectance, labels))
+    return images
+
+
+_ALCD_NAME = re.compile(r'(\d{2}[A-Z]{3})_(\d{8})')
+
+
+def find_l1c_product(product_dir):
+    """Find the L1C product of an ALCD reference folder: inside it, else beside it.
+
+    Raises:
+        FileNotFoundError: saying where the product was looked for.
+
+    """
+    pattern = 'S2*_MSIL1C_*.SAFE*'
+    inside = sorted(glob.glob(os.path.join(product_dir, pattern)))
+    if inside:
+        return inside[0]
+    match = _ALCD_NAME.search(os.path.basename(os.path.normpath(product_dir)))
+    if match:
+        tile, date = match.groups()
+        parent = os.path.dirname(os.path.normpath(product_dir))
+        beside = sorted(glob.glob(os.path.join(parent, f'S2*_MSIL1C_{date}*_T{tile}_*.SAFE*')))
+        if beside:
+            return beside[0]
+    raise FileNotFoundError(
+        f'no L1C product (S2*_MSIL1C_*.SAFE or .SAFE.zip) for {product_dir}: put it inside '
+        'that folder, or beside it with the same tile and date in its name')
+
+
+def read_alcd(root, stack_dir, stack_product):
+    """Every ALCD reference product under `root` as LabelledImage (13 bands, 60 m).
+
+    Args:
+        root: folder holding <product>/Classification/classification_map.tif folders.
+        stack_dir: where the 60 m stacks are written (re-used when present).
+        stack_product: callable(product_path, stack_path) writing the 13-band stack.
+
+    """
+    maps = sorted(glob.glob(os.path.join(root, '*', 'Classification', 'classification_map.tif')))
+    if not maps:
+        raise FileNotFoundError(f'no <product>/Classification/classification_map.tif under {root}')
+    images = []
+    for class_map in maps:
+        product_dir = os.path.dirname(os.path.dirname(class_map))
+        name = os.path.basename(product_dir)
+        stack = os.path.join(stack_dir, f'{name}_stack60.tif')
+        if not os.path.exists(stack):
+            os.makedirs(stack_dir, exist_ok=True)
+            stack_product(find_l1c_product(product_dir), stack)
+        images.append(read_pair(stack, class_map, ALCD_CLOUD, ALCD_CLEAR, name=name))
+    return images
+
+
+def split_column(labels, fraction):
+    """Return the column left of which lie (1 - fraction) of the labelled pixels."""
+    per_column = np.cumsum((labels >= 0).sum(axis=0))
+    if per_column[-1] == 0:
+        raise ValueError('no labelled pixel to split')
+    return int(np.searchsorted(per_column, per_column[-1] * (1 - fraction)))
+
+
+def split_region(image, cut, gap=16):
+    """Split an image's labels spatially: columns left of `cut` train, the rest held out.
+
+    Both parts keep the whole image as input (so patches near the split see real
+    neighbours); the `gap` columns before the cut are labelled in neither, so no training
+    patch centre lies within a patch of a held-out one.
+    """
+    train, heldout = image.labels.copy(), image.labels.copy()
+    train[:, max(0, cut - gap):] = IGNORED
+    heldout[:, :cut] = IGNORED
+    return (LabelledImage(f'{image.name} (train region)', image.reflectance, train, image.source),
+            LabelledImage(f'{image.name} (held-out region)', image.reflectance, heldout,
+                          image.source))

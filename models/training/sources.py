@@ -1,0 +1,170 @@
+"""The datasets `make train` knows: what is read, how it is labelled, what is held out."""
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from algorithms.core.bands import L1C_BANDS
+
+from . import datasets
+from .agreement import agreement_labels
+from .generator import LabelledImage
+from .synthetic import synthetic_images
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SHARED_DATA = os.path.join(os.path.dirname(REPO), 'shared', 'data')
+STACKS = os.path.join(REPO, 'build', 'training', 'stacks')
+BETSIBOKA = ('toa', 'betsiboka_toa13.tif')
+# Real L1C products big enough to train on (the Toulouse crops are 4 x 4 valid pixels at 60 m).
+L1C_PRODUCTS = ('S2A_MSIL1C_20170430T103021_N0205_R108_T32UPV_20170430T103024.SAFE.zip',
+                'S2A_OPER_PRD_MSIL1C_PDMC_20151207T180211_R108_V20151207T103733_'
+                '20151207T103733.SAFE.zip')
+
+
+@dataclass
+class Dataset:
+    """Training and held-out images plus the facts the model card and metadata need."""
+
+    model_id: str
+    bands: tuple
+    resolution_m: float
+    input_kind: str
+    trained_on: str
+    heldout_nature: str
+    train: list
+    heldout: list
+    notes: list = field(default_factory=list)
+
+    def label_counts(self):
+        """Cloud / clear pixel counts of the training and held-out images."""
+        return {part: {image.name: {'cloud': int((image.labels == 1).sum()),
+                                    'clear': int((image.labels == 0).sum())}
+                       for image in images}
+                for part, images in (('train', self.train), ('heldout', self.heldout))}
+
+
+def _stack_product(product, stack_path):
+    from algorithms.core.stack import stack_l1c
+
+    stack_l1c(product, stack_path)
+
+
+def _crop_to_valid(reflectance):
+    valid = np.isfinite(reflectance).all(axis=0)
+    rows, columns = np.flatnonzero(valid.any(axis=1)), np.flatnonzero(valid.any(axis=0))
+    return reflectance[:, rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1]
+
+
+def _l1c_scenes(data):
+    scenes = [('betsiboka', datasets.read_image(os.path.join(data, *BETSIBOKA), 1e-4))]
+    for product in L1C_PRODUCTS:
+        stack = os.path.join(STACKS, product.split('.')[0] + '_60m.tif')
+        if not os.path.exists(stack):
+            os.makedirs(STACKS, exist_ok=True)
+            _stack_product(os.path.join(data, 'l1c', product), stack)
+        name = '_'.join(product.split('_')[:3] if 'OPER' not in product else
+                        product.split('_')[:2] + product.split('_')[7:8])
+        reflectance = datasets.select_bands(stack, datasets.read_image(stack), L1C_BANDS)
+        scenes.append((name, _crop_to_valid(reflectance)))
+    return scenes
+
+
+def _l1c_agreement(args):
+    data = args.data or SHARED_DATA
+    train, heldout, notes = [], [], []
+    for index, (name, reflectance) in enumerate(_l1c_scenes(data)):
+        labels, details = agreement_labels(reflectance)
+        notes.append(f"{name}: {details['valid']} valid px, {details['cloud']} cloud and "
+                     f"{details['clear']} clear by agreement, {details['disagree']} in conflict")
+        image = LabelledImage(name, reflectance, labels)
+        layers = synthetic_images(image, args.synthetic, seed=args.seed * 1000 + index)
+        cut = datasets.split_column(image.labels, args.heldout_fraction)
+        for candidate in [image, *layers]:
+            train_part, heldout_part = datasets.split_region(candidate, cut)
+            train.append(train_part)
+            heldout.append(heldout_part)
+    return Dataset(
+        model_id='s2cloudcnn-l1c13', bands=L1C_BANDS, resolution_m=60.0,
+        input_kind='toa_reflectance',
+        trained_on='3 real Sentinel-2 L1C scenes (Betsiboka/Madagascar TOA ~73 m; T32UPV '
+                   '2017-04-30 and 2015-12-07 swath-edge strips stacked at 60 m) labelled '
+                   'where s2cloudless and Fmask-style rules confidently agree (uncertain '
+                   'pixels excluded), plus synthetic clouds (two-stream model: cumulus, thin '
+                   'low cloud, cirrus) composited on those scenes; no human or reference '
+                   'masks; the easternmost 25 % of labelled pixels of each scene held out',
+        heldout_nature='agreement with detector-consensus labels (real) and with exact '
+                       'synthetic labels, in a held-out spatial region; not accuracy '
+                       'against ground truth',
+        train=train, heldout=heldout, notes=notes)
+
+
+def _oncloudn(args):
+    root = args.data or os.path.join(SHARED_DATA, 'labelled', 'oncloudn')
+    images = datasets.read_oncloudn(root)
+    held = _choose_heldout([image.name for image in images], args)
+    return Dataset(
+        model_id='s2cloudcnn-rgbn', bands=datasets.ONCLOUDN_BANDS, resolution_m=10.0,
+        input_kind='l2a_surface_reflectance',
+        trained_on=f'On Cloud N chips (Sentinel-2 L2A B02 B03 B04 B08, 10 m, human labels): '
+                   f'{len(images) - len(held)} training chips; held-out chips {sorted(held)}',
+        heldout_nature='agreement with human labels on held-out chips (chip-level split)',
+        train=[i for i in images if i.name not in held],
+        heldout=[i for i in images if i.name in held])
+
+
+def _choose_heldout(names, args):
+    if args.heldout:
+        held = set(args.heldout.split(','))
+        unknown = held - set(names)
+        if unknown:
+            raise ValueError(f'--heldout names {sorted(unknown)} are not among {names}')
+        return held
+    count = max(1, int(round(len(names) * args.heldout_fraction)))
+    order = np.random.default_rng(args.seed).permutation(len(names))
+    return {names[i] for i in order[:count]}
+
+
+def _alcd(args):
+    if not args.data:
+        raise ValueError('--dataset alcd needs --data: the folder of ALCD reference products')
+    images = datasets.read_alcd(args.data, STACKS, _stack_product)
+    held = _choose_heldout([image.name for image in images], args)
+    return Dataset(
+        model_id='s2cloudcnn-alcd', bands=L1C_BANDS, resolution_m=60.0,
+        input_kind='toa_reflectance',
+        trained_on=f'ALCD reference masks (Baetens et al. 2019) of '
+                   f'{len(images) - len(held)} L1C products in {args.data}',
+        heldout_nature=f'agreement with ALCD reference masks of held-out products {sorted(held)}',
+        train=[i for i in images if i.name not in held],
+        heldout=[i for i in images if i.name in held])
+
+
+def _integers(text):
+    return tuple(int(value) for value in text.split(',') if value.strip())
+
+
+def _pair(args):
+    if not (args.image and args.labels):
+        raise ValueError('--dataset pair needs --image and --labels')
+    image = datasets.read_pair(args.image, args.labels, _integers(args.cloud_values),
+                               _integers(args.clear_values), scale=args.scale)
+    cut = datasets.split_column(image.labels, args.heldout_fraction)
+    train, heldout = datasets.split_region(image, cut)
+    return Dataset(
+        model_id='s2cloudcnn-custom', bands=L1C_BANDS, resolution_m=60.0,
+        input_kind='toa_reflectance',
+        trained_on=f'{args.image} with labels {args.labels} (cloud {args.cloud_values}, '
+                   f'clear {args.clear_values}), west part',
+        heldout_nature='agreement with the given labels in the held-out east part',
+        train=[train], heldout=[heldout])
+
+
+DATASETS = {'l1c-agreement': _l1c_agreement, 'oncloudn': _oncloudn, 'alcd': _alcd,
+            'pair': _pair}
+
+
+def load(args):
+    """Build the Dataset named by args.dataset."""
+    return DATASETS[args.dataset](args)
+

@@ -1,0 +1,73 @@
+"""Regenerate tests/data/training/ from the shared real data (run by hand; see its README entry).
+
+* oncloudn/: 48 x 48 pixel windows of two On Cloud N chips (features B02 B03 B04 B08 and
+  labels), values unchanged, for the smoke training run.
+* l1c13_cloudy.tif, l1c13_clear.tif: 16 x 16 windows of betsiboka_toa13.tif (DN unchanged) from
+  the model's held-out region whose 256 pixels are all labelled cloud (resp. clear) by the
+  detector agreement of models/training/agreement.py.
+* rgbn_cloudy.tif, rgbn_clear.tif: 16 x 16 windows (B02 B03 B04 B08 stacked, DN unchanged)
+  of held-out On Cloud N chips whose 256 pixels are all human-labelled cloud (resp. clear).
+"""
+
+import os
+import sys
+
+from osgeo import gdal
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from models.training import datasets  # noqa: E402
+from models.training.agreement import agreement_labels  # noqa: E402
+from models.training.sources import BETSIBOKA, SHARED_DATA  # noqa: E402
+
+TARGET = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data', 'training')
+ONCLOUDN = os.path.join(SHARED_DATA, 'labelled', 'oncloudn')
+SMOKE_CHIPS = {'kgvd': (0, 0), 'jaag': (0, 248)}  # chip: (row, col) of the window
+RGBN_PATCHES = {'rgbn_cloudy.tif': 'khcx', 'rgbn_clear.tif': 'kguj'}
+
+
+def _window(source, target, row, col, size):
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    gdal.Translate(target, source, srcWin=[col, row, size, size],
+                   creationOptions=['COMPRESS=DEFLATE'])
+
+
+def _first_uniform_window(labels, value, first_col=0, size=16):
+    for row in range(0, labels.shape[0] - size, 4):
+        for col in range(first_col, labels.shape[1] - size, 4):
+            if (labels[row:row + size, col:col + size] == value).all():
+                return row, col
+    raise ValueError(f'no {size} x {size} window all {value}')
+
+
+def main():
+    for chip, (row, col) in SMOKE_CHIPS.items():
+        for band in datasets.ONCLOUDN_BANDS:
+            _window(os.path.join(ONCLOUDN, 'features', chip, f'{band}.tif'),
+                    os.path.join(TARGET, 'oncloudn', 'features', chip, f'{band}.tif'),
+                    row, col, 48)
+        _window(os.path.join(ONCLOUDN, 'labels', f'{chip}.tif'),
+                os.path.join(TARGET, 'oncloudn', 'labels', f'{chip}.tif'), row, col, 48)
+    betsiboka = os.path.join(SHARED_DATA, *BETSIBOKA)
+    labels, _ = agreement_labels(datasets.read_image(betsiboka, 1e-4))
+    cut = datasets.split_column(labels, 0.25)
+    for name, value in (('l1c13_cloudy.tif', 1), ('l1c13_clear.tif', 0)):
+        row, col = _first_uniform_window(labels, value, first_col=cut)
+        print(name, 'betsiboka rows', row, row + 15, 'cols', col, col + 15)
+        _window(betsiboka, os.path.join(TARGET, name), row, col, 16)
+    for name, chip in RGBN_PATCHES.items():
+        human = gdal.Open(os.path.join(ONCLOUDN, 'labels', f'{chip}.tif')).ReadAsArray()
+        row, col = _first_uniform_window(human, 1 if 'cloudy' in name else 0)
+        print(name, chip, 'rows', row, row + 15, 'cols', col, col + 15)
+        bands = [os.path.join(ONCLOUDN, 'features', chip, f'{b}.tif')
+                 for b in datasets.ONCLOUDN_BANDS]
+        stacked = gdal.BuildVRT('', bands, separate=True)
+        _window(stacked, os.path.join(TARGET, name), row, col, 16)
+        written = gdal.Open(os.path.join(TARGET, name), gdal.GA_Update)
+        for index, band in enumerate(datasets.ONCLOUDN_BANDS, start=1):
+            written.GetRasterBand(index).SetDescription(band)
+        written = None
+
+
+if __name__ == '__main__':
+    main()
