@@ -90,5 +90,19 @@ bench: env $(BENCH_VENV)/.installed
 	@for script in tests/benchmarks/bench_*.py; do \
 		echo "== $$script"; $(PY) $$script || exit 1; done
 
+# Rebuild a model (models/README.md): DATASET=l1c-agreement (default: s2cloudcnn-l1c13) |
+# oncloudn (s2cloudcnn-rgbn) | alcd DATA=<ALCD folder> | pair; VARIANT, EPOCHS, STEPS, FILTERS,
+# SEED optional; TRAIN_ARGS passes any other option of models/training/train.py.
+DATASET ?= l1c-agreement
+$(VENV)/.installed-train: requirements-train.txt $(VENV)/.installed
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-train.txt -c $(VENV)/constraints.txt
+	@touch $@
+
+train: env $(VENV)/.installed-train
+	nice $(PY) -m models.training.train --dataset $(DATASET) $(if $(DATA),--data $(DATA)) \
+		$(if $(VARIANT),--variant $(VARIANT)) $(if $(EPOCHS),--epochs $(EPOCHS)) \
+		$(if $(STEPS),--steps $(STEPS)) $(if $(FILTERS),--filters $(FILTERS)) \
+		$(if $(SEED),--seed $(SEED)) $(TRAIN_ARGS)
+
 clean:
 	rm -rf $(BUILD) .pytest_cache .ruff_cache
