@@ -255,3 +255,11 @@ def test_area_mean_marks_a_block_with_any_zero_as_nan():
     assert mean.shape == (2, 3)
     assert np.isnan(mean[1, 2]) and np.isfinite(mean).sum() == 5
     assert mean[0, 1] == pytest.approx(dn[0:6, 6:12].mean())
+
+
+@pytest.mark.parametrize('dtype', [np.uint16, np.int16, np.float32])
+def test_area_mean_is_exact_for_every_pixel_type(dtype):
+    dn = np.full((6, 6), 65535 if dtype == np.uint16 else 30000, dtype=dtype)
+    dn[0, 0] = 7
+    expected = (float(dn[0, 1]) * 35 + 7) / 36
+    assert resample.area_mean(dn, 6)[0, 0] == expected
