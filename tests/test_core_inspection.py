@@ -15,6 +15,7 @@ from algorithms.core.bands import L1C_BANDS, band_description
 from algorithms.core.errors import (
     BandMismatchError,
     CancelledError,
+    InvalidRasterError,
     KernelFileError,
     MappingError,
     ModelError,
@@ -260,6 +261,14 @@ def test_apply_kernels_picks_bands_by_description_and_refuses_missing_ones(tmp_p
                        match='for other bands: .*lacks the model bands B01, B05'):
         features.apply_kernels(four, kernel_path, str(tmp_path / 'c.tif'))
     assert not os.path.exists(tmp_path / 'c.tif')
+
+
+def test_feature_maps_need_the_models_resolution(tmp_path):
+    coarse = str(tmp_path / 'coarse.tif')
+    gdal.Translate(coarse, STACK, xRes=120, yRes=120)
+    with pytest.raises(InvalidRasterError, match='resample the raster to 60 m'):
+        features.export_feature_maps(coarse, MODEL, str(tmp_path / 'maps.tif'), 1)
+    assert not os.path.exists(tmp_path / 'maps.tif')
 
 
 def test_bad_filters_and_cancel_leave_nothing(tmp_path):
