@@ -27,6 +27,7 @@ ARRAY = os.path.join(BENCH, 'scene_1830_toa13.npy')
 BENCH_PYTHON = os.path.join(REPO, '.venv-bench', 'bin', 'python')
 SIZE = 1830
 TARGET_RATIO = 0.5
+STAND_IN = os.path.join(BENCH, 'random_8_16_32.onnx')
 
 
 def build_scenes():
@@ -100,42 +101,47 @@ def child(command):
 
 def model_path():
     """The shipped default model, or a random stand-in of the same shape if none is shipped."""
-    from algorithms.core.inference import DEFAULT_MODEL_ID, MODELS_DIR
-
-    shipped = os.path.join(MODELS_DIR, f'{DEFAULT_MODEL_ID}.onnx')
+    shipped = os.path.join(REPO, 'models', 's2cloudcnn-l1c13.onnx')
     if os.path.exists(shipped):
-        return shipped, DEFAULT_MODEL_ID
+        return shipped, 's2cloudcnn-l1c13'
+    return STAND_IN, 'random stand-in (8, 16, 32): no shipped model yet'
+
+
+def build_stand_in():
+    """Write the random stand-in model (tests/onnx_builder.py)."""
     sys.path.insert(0, os.path.join(REPO, 'tests'))
     from onnx_builder import build_model
 
-    stand_in = os.path.join(BENCH, 'random_8_16_32.onnx')
-    build_model(stand_in)
-    return stand_in, 'random stand-in (8, 16, 32): no shipped model yet'
+    build_model(STAND_IN)
 
 
 def main():
     """Time every configuration and print seconds, peak memory and the ratio."""
-    build_scenes()
+    # In a child: Linux carries a parent's peak memory into children started later.
+    subprocess.run([sys.executable, __file__, 'scenes'], check=True, cwd=REPO)
     model, name = model_path()
     load = os.getloadavg()[0]
     print(f'Scene {SIZE} x {SIZE} x 13 (tiled Betsiboka), model {name}, {os.cpu_count()} CPUs, '
           f'load average before {load:.1f}' + (' (machine shared: timings noisy)' if load > 0.5
                                                  else ''))
-    ours = child([sys.executable, __file__, 'ours', SCENE, model, '{}'])
-    reference = child([BENCH_PYTHON, '-c', S2CLOUDLESS, ARRAY])
-    rows = [('ours, fast path (CPU, default)', ours),
+    # Best of two, interleaved: other jobs on a shared machine slow single runs at random.
+    ours, reference = [], []
+    for _ in range(2):
+        ours.append(child([sys.executable, __file__, 'ours', SCENE, model, '{}']))
+        reference.append(child([BENCH_PYTHON, '-c', S2CLOUDLESS, ARRAY]))
+    ours, reference = (min(runs, key=lambda r: r['seconds']) for runs in (ours, reference))
+    rows = [('ours, fast path (CPU, default), best of 2', ours),
             ('ours, 1 onnxruntime thread', child(
                 [sys.executable, __file__, 'ours', SCENE, model, '{"threads": 1}'])),
-            ('ours, batch 256', child(
-                [sys.executable, __file__, 'ours', SCENE, model, '{"batch_size": 256}'])),
             ('ours, plain path (every patch, 96 rows, scaled)', child(
                 [sys.executable, __file__, 'ours', SCENE, model,
                  '{"shared_conv": false, "rows": 96}'])),
             ('ours, 98 % no-data scene', child(
                 [sys.executable, __file__, 'ours', SPARSE, model, '{}'])),
-            ('s2cloudless 1.7 (LightGBM, all 13 bands)', reference)]
+            ('s2cloudless 1.7 (LightGBM, all 13 bands), best of 2', reference)]
     for label, figures in rows:
-        print(f'{label:<52} {figures["seconds"]:7.1f} s/scene  peak {figures["peak_mb"]:6.0f} MB')
+        print(f'{label:<52} {figures["seconds"]:7.1f} s/scene  peak {figures["peak_mb"]:6.0f} MB'
+              f'  cloud {figures["cloud"]:.1%}')
     ratio = ours['seconds'] / reference['seconds']
     load = os.getloadavg()[0]
     print(f'ratio ours / s2cloudless = {ratio:.2f} (target <= {TARGET_RATIO}); '
@@ -145,5 +151,8 @@ def main():
 if __name__ == '__main__':
     if len(sys.argv) > 1 and sys.argv[1] == 'ours':
         run_ours(*sys.argv[2:5])
+    elif len(sys.argv) > 1 and sys.argv[1] == 'scenes':
+        build_scenes()
+        build_stand_in()
     else:
         main()
