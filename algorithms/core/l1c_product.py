@@ -143,8 +143,7 @@ def _from_zip(path):
         top = [n.split('/', 1)[1] for n in names if n.startswith(root + '/') and n.count('/') == 1]
         if any(_PRODUCT_MTD.match(n) or _L2A_MTD.match(n) for n in top):
             inner = [n.split('/', 1)[1] for n in names if n.startswith(root + '/')]
-            product = _from_safe(f'/vsizip/{path}/{root}', inner, path, zipped=True)
-            return product
+            return _from_safe(f'/vsizip/{path}/{root}', inner, path, zipped=True)
     raise InvalidProductError(f'{os.path.basename(path)} holds no Sentinel-2 product metadata '
                               f'(MTD_MSIL1C.xml); give a zipped Sentinel-2 L1C SAFE')
 
