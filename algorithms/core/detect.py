@@ -1,9 +1,13 @@
 """Cloud detection: a raster or L1C product in, a cloud mask (and probability) on its grid out."""
 
+import collections
 import contextlib
+import copy
 import os
+import queue
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -40,7 +44,8 @@ class DetectOptions:
     native_resolution: Optional[int] = None  # 10 or 20: also write the mask on that grid
     native_mask_path: Optional[str] = None
     shared_conv: bool = True  # False forces the plain one-patch-per-pixel path
-    threads: int = 0  # onnxruntime CPU threads; 0 = all cores
+    workers: int = 0  # blocks evaluated at once on the CPU; 0 = one per core
+    threads: int = 1  # onnxruntime threads per block; 0 = all cores
     block_size: int = BLOCK_SIZE
 
 
@@ -209,31 +214,70 @@ def _write_outputs(model_input, window, evaluator, threshold, mask_path, options
 
 
 def _fill(model_input, window, evaluator, threshold, datasets, options, progress, is_canceled):
-    """Detect block by block and write each block; return (valid pixels, cloud pixels)."""
+    """Detect block by block and write each block; return (valid pixels, cloud pixels).
+
+    The main thread reads and writes (GDAL datasets are not shared between threads); worker
+    threads evaluate blocks, each with its own copy of the evaluator's per-block state.
+    """
     size, pad = evaluator.metadata.patch_size, evaluator.metadata.padding
     blocks = list(iter_windows(window.width, window.height, options.block_size,
                                options.block_size))
-    valid_total = cloud_total = 0
-    for number, local in enumerate(blocks, start=1):
-        if is_canceled():
-            raise CancelledError('cancelled; no output was written')
-        block = Window(window.col + local.col, window.row + local.row, local.width,
-                       local.height)
-        data, valid = read_context(model_input, block, pad, size - pad - 1)
-        inside = valid[pad:pad + block.height, pad:pad + block.width]
-        probability = np.full(inside.shape, np.nan, np.float32)
-        if inside.any():
+    workers = _worker_count(options, evaluator)
+    idle = queue.SimpleQueue()
+    for _ in range(workers):
+        idle.put(copy.copy(evaluator))
+    totals, pending = [0, 0], collections.deque()
+    with ThreadPoolExecutor(workers) as pool:
+        for number, local in enumerate(blocks, start=1):
+            if is_canceled():
+                raise CancelledError('cancelled; no output was written')
+            block = Window(window.col + local.col, window.row + local.row, local.width,
+                           local.height)
+            data, valid = read_context(model_input, block, pad, size - pad - 1)
+            pending.append((number, local, pool.submit(
+                _block_probability, idle, data, valid, (pad, size - pad - 1), options.batch_size,
+                is_canceled)))
+            while pending and (len(pending) > workers or number == len(blocks)):
+                done, where, future = pending.popleft()
+                _write_block(datasets, where, *future.result(), threshold, totals)
+                progress(100.0 * done / len(blocks))
+    return tuple(totals)
+
+
+def _worker_count(options, evaluator):
+    """Blocks evaluated at once: one per CPU core on the CPU (see DetectOptions.workers)."""
+    if evaluator.provider != 'CPUExecutionProvider':
+        return 1  # one GPU stream; batches are large enough to keep it busy
+    return options.workers or os.cpu_count() or 1
+
+
+def _block_probability(idle, data, valid, context, batch_size, is_canceled):
+    """Return (valid mask, P(cloud) with NaN at no data) of one block's output pixels.
+
+    `context` = (pixels before, pixels after) the block in `data` and `valid`.
+    """
+    before, after = context
+    inside = valid[before:valid.shape[0] - after, before:valid.shape[1] - after]
+    probability = np.full(inside.shape, np.nan, np.float32)
+    if inside.any():
+        evaluator = idle.get()
+        try:
             evaluator.begin_block(padded_block(data, valid))
             rows, cols = np.nonzero(inside)
-            probability[rows, cols] = _run_batches(evaluator, rows, cols, options.batch_size,
+            probability[rows, cols] = _run_batches(evaluator, rows, cols, batch_size,
                                                    is_canceled)
-        mask = np.where(inside, probability >= threshold, MASK_NODATA).astype(np.uint8)
-        valid_total += int(inside.sum())
-        cloud_total += int((mask == MASK_CLOUD).sum())
-        for dataset, values in zip(datasets, (mask, probability)):
-            dataset.GetRasterBand(1).WriteArray(values, local.col, local.row)
-        progress(100.0 * number / len(blocks))
-    return valid_total, cloud_total
+        finally:
+            idle.put(evaluator)
+    return inside, probability
+
+
+def _write_block(datasets, where, inside, probability, threshold, totals):
+    """Write one block of mask (and probability); add its valid and cloud pixels to totals."""
+    mask = np.where(inside, probability >= threshold, MASK_NODATA).astype(np.uint8)
+    totals[0] += int(inside.sum())
+    totals[1] += int((mask == MASK_CLOUD).sum())
+    for dataset, values in zip(datasets, (mask, probability)):
+        dataset.GetRasterBand(1).WriteArray(values, where.col, where.row)
 
 
 def _run_batches(evaluator, rows, cols, batch_size, is_canceled):
