@@ -4,7 +4,6 @@ from qgis.core import (
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterDefinition,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterExtent,
     QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
@@ -16,10 +15,16 @@ from .base import S2CloudCnnAlgorithm, core_callbacks, reported_as_processing_er
 from .core.dependencies import install_hint, onnxruntime_status
 from .core.detect import DEFAULT_BATCH_SIZE, DetectOptions, detect_clouds
 from .core.errors import ModelError
-from .core.inference import bundled_model_ids, bundled_model_path
+from .model_choice import (
+    MODEL,
+    MODEL_FILE,
+    add_model_parameters,
+    check_model_choice,
+    model_path,
+    static_enum,
+)
 from .styles import style_raster_output
 
-CUSTOM_MODEL = 'Custom model file (MODEL_FILE)'
 PROVIDER_CHOICES = ('Auto', 'CPU', 'CUDA')
 NATIVE_CHOICES = ('10 m', '20 m')
 
@@ -54,8 +59,8 @@ class DetectCloudsAlgorithm(S2CloudCnnAlgorithm):
 
     INPUT = 'INPUT'
     PRODUCT = 'PRODUCT'
-    MODEL = 'MODEL'
-    MODEL_FILE = 'MODEL_FILE'
+    MODEL = MODEL
+    MODEL_FILE = MODEL_FILE
     THRESHOLD = 'THRESHOLD'
     EXECUTION_PROVIDER = 'EXECUTION_PROVIDER'
     BATCH_SIZE = 'BATCH_SIZE'
@@ -74,15 +79,11 @@ class DetectCloudsAlgorithm(S2CloudCnnAlgorithm):
         self.addParameter(QgsProcessingParameterFile(
             self.PRODUCT, self.tr('Or Sentinel-2 L1C product (SAFE folder, .zip or '
                                   'MTD_MSIL1C.xml)'), optional=True))
-        self.addParameter(_static_enum(self.MODEL, self.tr('Model'),
-                                       [*bundled_model_ids(), CUSTOM_MODEL]))
-        self.addParameter(QgsProcessingParameterFile(
-            self.MODEL_FILE, self.tr('Custom model file (.onnx with S2 Cloud CNN metadata)'),
-            extension='onnx', optional=True))
+        add_model_parameters(self)
         self.addParameter(QgsProcessingParameterNumber(
             self.THRESHOLD, self.tr('Cloud probability threshold (empty: the model\'s)'),
             QgsProcessingParameterNumber.Double, optional=True, minValue=0.0, maxValue=1.0))
-        self.addParameter(_static_enum(self.EXECUTION_PROVIDER, self.tr('Execution provider'),
+        self.addParameter(static_enum(self.EXECUTION_PROVIDER, self.tr('Execution provider'),
                                        PROVIDER_CHOICES))
         self.addParameter(QgsProcessingParameterExtent(
             self.EXTENT, self.tr('Only this extent'), optional=True))
@@ -90,7 +91,7 @@ class DetectCloudsAlgorithm(S2CloudCnnAlgorithm):
             self.BATCH_SIZE, self.tr('Pixels per inference batch'),
             QgsProcessingParameterNumber.Integer, DEFAULT_BATCH_SIZE, minValue=1,
             maxValue=1 << 20)
-        native = _static_enum(self.NATIVE_RESOLUTION,
+        native = static_enum(self.NATIVE_RESOLUTION,
                               self.tr('Grid of the native-resolution mask'), NATIVE_CHOICES)
         for parameter in (batch, native):
             parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
@@ -122,10 +123,11 @@ class DetectCloudsAlgorithm(S2CloudCnnAlgorithm):
             return False, self.tr('Give either an input raster (INPUT) or a Sentinel-2 L1C '
                                   'product (PRODUCT), not both and not neither.')
         try:
-            if not self._model_path(parameters, context):
-                return False, self.tr(f'MODEL is "{CUSTOM_MODEL}": give the .onnx in MODEL_FILE.')
+            ok, message = check_model_choice(self, parameters, context)
         except ModelError as error:
-            return False, str(error)
+            ok, message = False, str(error)
+        if not ok:
+            return ok, message
         # QGIS 3.22's file parameter refuses folder names without a dot: the core checks it.
         others = {k: v for k, v in parameters.items() if k != self.PRODUCT}
         return super().checkParameterValues(others, context)
@@ -140,7 +142,7 @@ class DetectCloudsAlgorithm(S2CloudCnnAlgorithm):
         progress, is_canceled = core_callbacks(feedback)
         with reported_as_processing_errors():
             options = self._options(parameters, context, provider)
-            model = self._model_path(parameters, context)
+            model = model_path(self, parameters, context)
             feedback.pushInfo(f'Model: {model}')
             result = detect_clouds(source, mask, model, options, progress, is_canceled,
                                    log=feedback.pushInfo, warn=feedback.pushWarning)
@@ -152,13 +154,6 @@ class DetectCloudsAlgorithm(S2CloudCnnAlgorithm):
         return {self.OUTPUT: mask, self.PROBABILITY: result.probability_path,
                 self.OUTPUT_NATIVE: result.native_mask_path,
                 self.CLOUD_FRACTION: result.cloud_fraction, self.PROVIDER_USED: result.provider}
-
-    def _model_path(self, parameters, context):
-        custom = self.parameterAsFile(parameters, self.MODEL_FILE, context)
-        choice = self.parameterAsEnumString(parameters, self.MODEL, context)
-        if custom or choice == CUSTOM_MODEL:
-            return custom
-        return bundled_model_path(choice)
 
     def _options(self, parameters, context, provider):
         threshold = parameters.get(self.THRESHOLD)
@@ -180,10 +175,3 @@ class DetectCloudsAlgorithm(S2CloudCnnAlgorithm):
             native_resolution=int(resolution.split()[0]) if native else None,
             native_mask_path=native or None)
 
-
-def _static_enum(name, description, options):
-    """Return an enum parameter whose values are its option strings (readable in qgis_process)."""
-    parameter = QgsProcessingParameterEnum(name, description, options=list(options),
-                                           defaultValue=options[0] if options else None)
-    parameter.setUsesStaticStrings(True)
-    return parameter

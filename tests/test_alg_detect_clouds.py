@@ -1,6 +1,7 @@
 """Detect clouds (CNN) through Processing and qgis_process: outputs, style, bad input."""
 
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -36,19 +37,27 @@ def model(tmp_path_factory):
     return str(path)
 
 
-def params(tmp_path, model, **extra):
-    values = {'INPUT': str(CROP), 'MODEL_FILE': model, 'EXECUTION_PROVIDER': 'CPU',
+@pytest.fixture(scope='module')
+def crop(tmp_path_factory):
+    # QGIS writes a histogram .aux.xml beside a raster it loads as a layer: never in tests/data.
+    path = tmp_path_factory.mktemp('input') / 'crop.tif'
+    shutil.copyfile(CROP, path)
+    return str(path)
+
+
+def params(tmp_path, model, crop, **extra):
+    values = {'INPUT': crop, 'MODEL_FILE': model, 'EXECUTION_PROVIDER': 'CPU',
               'OUTPUT': str(tmp_path / 'mask.tif')}
     values.update(extra)
     return values
 
 
-def test_mask_probability_style_and_provider(tmp_path, run_algorithm, model):
+def test_mask_probability_style_and_provider(tmp_path, run_algorithm, model, crop):
     feedback = RecordingFeedback()
-    result = run_algorithm(ALG, params(tmp_path, model, PROBABILITY=str(tmp_path / 'p.tif'),
+    result = run_algorithm(ALG, params(tmp_path, model, crop, PROBABILITY=str(tmp_path / 'p.tif'),
                                        THRESHOLD=0.3), feedback=feedback)
     mask, prob = read(result['OUTPUT']), read(result['PROBABILITY'])
-    source = gdal.Open(str(CROP))
+    source = gdal.Open(crop)
     output = gdal.Open(result['OUTPUT'])
     assert output.GetGeoTransform() == source.GetGeoTransform()
     assert mask.shape == prob.shape == (source.RasterYSize, source.RasterXSize)
@@ -61,16 +70,16 @@ def test_mask_probability_style_and_provider(tmp_path, run_algorithm, model):
     assert 'paletted' in (tmp_path / 'mask.qml').read_text()
 
 
-def test_cuda_requested_without_gpu_warns_with_reason(tmp_path, run_algorithm, model):
+def test_cuda_requested_without_gpu_warns_with_reason(tmp_path, run_algorithm, model, crop):
     feedback = RecordingFeedback()
-    result = run_algorithm(ALG, params(tmp_path, model, EXECUTION_PROVIDER='CUDA'),
+    result = run_algorithm(ALG, params(tmp_path, model, crop, EXECUTION_PROVIDER='CUDA'),
                            feedback=feedback)
     assert result['PROVIDER_USED'] == 'CPUExecutionProvider'
     assert any(w.startswith('CUDA not used:') for w in feedback.warnings)
 
 
-def test_l1c_product_is_stacked_then_detected(tmp_path, run_algorithm, model):
-    result = run_algorithm(ALG, params(tmp_path, model, INPUT=None, PRODUCT=TOULOUSE,
+def test_l1c_product_is_stacked_then_detected(tmp_path, run_algorithm, model, crop):
+    result = run_algorithm(ALG, params(tmp_path, model, crop, INPUT=None, PRODUCT=TOULOUSE,
                                        OUTPUT_NATIVE=str(tmp_path / 'mask10.tif'),
                                        NATIVE_RESOLUTION='10 m'))
     mask = read(result['OUTPUT'])
@@ -85,65 +94,74 @@ def expect_error(tmp_path, run_algorithm, parameters, message):
     assert not [p for p in os.listdir(tmp_path) if p.startswith(('mask', 'p.'))]
 
 
-def test_wrong_band_count(tmp_path, run_algorithm, model):
+def test_wrong_band_count(tmp_path, run_algorithm, model, crop):
     four = write_like(tmp_path / 'in4.tif', CROP, read_all(CROP)[[1, 2, 3, 7]],
                       [band_names(CROP)[i] for i in (1, 2, 3, 7)])
-    expect_error(tmp_path, run_algorithm, params(tmp_path, model, INPUT=str(four)),
+    expect_error(tmp_path, run_algorithm, params(tmp_path, model, crop, INPUT=str(four)),
                  'lacks the model bands B01, B05, B06')
 
 
-def test_bands_without_names_or_twice(tmp_path, run_algorithm, model):
+def test_bands_without_names_or_twice(tmp_path, run_algorithm, model, crop):
     image = read_all(CROP)
     unnamed = write_like(tmp_path / 'in_unnamed.tif', CROP, image)
-    expect_error(tmp_path, run_algorithm, params(tmp_path, model, INPUT=str(unnamed)),
+    expect_error(tmp_path, run_algorithm, params(tmp_path, model, crop, INPUT=str(unnamed)),
                  '13 without a band name')
     names = band_names(CROP)
     twice = write_like(tmp_path / 'in_twice.tif', CROP, image, [names[1]] + names[1:])
-    expect_error(tmp_path, run_algorithm, params(tmp_path, model, INPUT=str(twice)),
+    expect_error(tmp_path, run_algorithm, params(tmp_path, model, crop, INPUT=str(twice)),
                  'band B02 twice')
 
 
-def test_model_file_that_is_not_onnx(tmp_path, run_algorithm):
+def test_model_file_that_is_not_onnx(tmp_path, run_algorithm, crop):
     fake = tmp_path / 'fake.onnx'
     fake.write_text('not a model')
-    expect_error(tmp_path, run_algorithm, params(tmp_path, str(fake)), 'not a readable ONNX')
+    expect_error(tmp_path, run_algorithm, params(tmp_path, str(fake), crop), 'not a readable ONNX')
 
 
-def test_onnx_without_metadata(tmp_path, run_algorithm):
+def test_onnx_without_metadata(tmp_path, run_algorithm, crop):
     from onnx_builder import build_model
 
     bare = tmp_path / 'bare.onnx'
     build_model(bare, metadata=False)
-    expect_error(tmp_path, run_algorithm, params(tmp_path, str(bare)),
+    expect_error(tmp_path, run_algorithm, params(tmp_path, str(bare), crop),
                  'lacks S2 Cloud CNN metadata')
 
 
-def test_all_no_data_input(tmp_path, run_algorithm, model):
+def test_all_no_data_input(tmp_path, run_algorithm, model, crop):
     empty = write_like(tmp_path / 'in_nan.tif', CROP, np.full((13, 20, 20), np.nan, np.float32),
                        band_names(CROP))
-    expect_error(tmp_path, run_algorithm, params(tmp_path, model, INPUT=str(empty)),
+    expect_error(tmp_path, run_algorithm, params(tmp_path, model, crop, INPUT=str(empty)),
                  'no valid pixel')
 
 
-def test_extent_outside_the_raster(tmp_path, run_algorithm, model):
+def test_extent_outside_the_raster(tmp_path, run_algorithm, model, crop):
     x0, _, _, y0, _, _ = gdal.Open(str(CROP)).GetGeoTransform()
     far = f'{x0 + 1e5},{x0 + 1.1e5},{y0 + 1e5},{y0 + 1.1e5} [EPSG:32738]'
-    expect_error(tmp_path, run_algorithm, params(tmp_path, model, EXTENT=far),
+    expect_error(tmp_path, run_algorithm, params(tmp_path, model, crop, EXTENT=far),
                  'does not overlap')
 
 
-def test_model_resolution_differs(tmp_path, run_algorithm):
+def test_model_resolution_differs(tmp_path, run_algorithm, crop):
     from onnx_builder import build_model
 
     ten = tmp_path / 'ten_m.onnx'
     build_model(ten, resolution_m=10)
-    expect_error(tmp_path, run_algorithm, params(tmp_path, str(ten)),
+    expect_error(tmp_path, run_algorithm, params(tmp_path, str(ten), crop),
                  '60 x 60 m pixels but the model works at 10 m')
 
 
-def test_qgis_process_example(tmp_path, model):
+def test_qgis_process_example(tmp_path, model, crop):
     output = tmp_path / 'mask.tif'
-    result = qgis_process('run', ALG, '--', f'INPUT={CROP}', f'MODEL_FILE={model}',
+    result = qgis_process('run', ALG, '--', f'INPUT={crop}', f'MODEL_FILE={model}',
                           'EXECUTION_PROVIDER=CPU', f'OUTPUT={output}')
     assert 'Execution provider: CPUExecutionProvider' in result.stdout + result.stderr
     assert set(np.unique(read(output))) <= {0, 1}
+
+
+def test_missing_onnxruntime_disables_the_algorithm_with_the_install_command(monkeypatch):
+    from algorithms import detect_clouds
+    from algorithms.core.dependencies import OnnxRuntimeStatus
+
+    monkeypatch.setattr(detect_clouds, 'onnxruntime_status', lambda: OnnxRuntimeStatus(False))
+    ok, message = detect_clouds.DetectCloudsAlgorithm().canExecute()
+    assert not ok and 'pip' in message and 'onnxruntime' in message

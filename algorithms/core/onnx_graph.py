@@ -6,8 +6,6 @@ as protobuf carries unknown fields through parsing and serialising unchanged. Fi
 are those of onnx/onnx.proto (stable since IR version 3).
 """
 
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
-
 _FLOAT, _INTS = 1, 7  # TensorProto.FLOAT, AttributeProto.INTS
 _FIELDS = {  # message: [(name, number, type, label, message type)]
     'ModelProto': [('graph', 7, 'message', 'optional', 'GraphProto')],
@@ -38,6 +36,9 @@ def _message_classes():
     """Build (once) Python classes for the ONNX message subset above."""
     if _classes:
         return _classes
+    # Imported here: protobuf comes with onnxruntime, which the plugin may not have yet.
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
     types = descriptor_pb2.FieldDescriptorProto
     file_proto = descriptor_pb2.FileDescriptorProto(
         name=f'{_PACKAGE}.proto', package=_PACKAGE, syntax='proto2')
