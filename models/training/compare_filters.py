@@ -26,6 +26,7 @@ def main(argv=None):
     parser.add_argument('--candidates', default=';'.join(CANDIDATES))
     parser.add_argument('--epochs', default='3')
     parser.add_argument('--steps', default='150')
+    parser.add_argument('--metric-stride', default='4')
     parser.add_argument('--csv', default=os.path.join(REPO, 'models', 'training', 'results',
                                                       'filter_comparison.csv'))
     args = parser.parse_args(argv)
@@ -34,6 +35,7 @@ def main(argv=None):
         work = os.path.join(REPO, 'build', 'training', 'compare', args.dataset, filters)
         summary = train.main(['--dataset', args.dataset, '--filters', filters, '--epochs',
                               args.epochs, '--steps', args.steps, '--synthetic', '3',
+                              '--heldout-steps', '30', '--metric-stride', args.metric_stride,
                               '--output', os.path.join(work, 'model.onnx'), '--results', work])
         for source, values in summary['heldout_pooled'].items():
             rows.append({'dataset': args.dataset, 'filters': filters, 'source': source,

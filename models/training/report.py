@@ -8,6 +8,8 @@ import time
 
 import numpy as np
 
+from algorithms.core.metrics import Confusion
+
 CURVE_FIELDS = ('epoch', 'train_loss', 'train_accuracy', 'heldout_loss', 'heldout_accuracy')
 METRIC_FIELDS = ('image', 'pixels', 'cloud_fraction', 'accuracy', 'recall', 'precision',
                  'fscore', 'tp', 'tn', 'fp', 'fn')
@@ -15,22 +17,20 @@ SUMMARY_KEYS = ('pixels', 'accuracy', 'recall', 'precision', 'fscore')
 
 
 def confusion_metrics(truth, predicted):
-    """Accuracy, recall, precision, F-score with cloud (1) as the positive class.
+    """Accuracy, recall, precision, F-score (cloud positive) and the counts, as a dict.
 
-    Recall or precision of an image without any true or predicted cloud is reported as
-    NaN (undefined), never as 0 or 1, so averages over images can leave them out.
+    The ratios are the plugin's own (algorithms.core.metrics.Confusion), with its conventions
+    where a class is absent (e.g. recall 1 on an image without cloud).
     """
     truth, predicted = np.asarray(truth, bool), np.asarray(predicted, bool)
-    tp, tn = int(np.sum(truth & predicted)), int(np.sum(~truth & ~predicted))
-    fp, fn = int(np.sum(~truth & predicted)), int(np.sum(truth & ~predicted))
-    total = tp + tn + fp + fn
-    recall = tp / (tp + fn) if tp + fn else float('nan')
-    precision = tp / (tp + fp) if tp + fp else float('nan')
-    fscore = (2 * precision * recall / (precision + recall)
-              if tp else (0.0 if fp + fn else float('nan')))
-    return {'pixels': total, 'cloud_fraction': (tp + fn) / total if total else float('nan'),
-            'accuracy': (tp + tn) / total if total else float('nan'), 'recall': recall,
-            'precision': precision, 'fscore': fscore, 'tp': tp, 'tn': tn, 'fp': fp, 'fn': fn}
+    counts = Confusion(tp=int(np.sum(truth & predicted)), tn=int(np.sum(~truth & ~predicted)),
+                       fp=int(np.sum(~truth & predicted)), fn=int(np.sum(truth & ~predicted)))
+    total = counts.total
+    return {'pixels': total,
+            'cloud_fraction': (counts.tp + counts.fn) / total if total else float('nan'),
+            'accuracy': counts.accuracy, 'recall': counts.recall,
+            'precision': counts.precision, 'fscore': counts.fscore, 'tp': counts.tp,
+            'tn': counts.tn, 'fp': counts.fp, 'fn': counts.fn}
 
 
 def write_csv(path, fields, rows):
