@@ -29,9 +29,8 @@ def kernel_db(tmp_path_factory):
     """Layer-1 kernel database written by qgis_process, as the README tells users."""
     folder = tmp_path_factory.mktemp('kernels')
     json_path, csv_path = folder / 'conv1.json', folder / 'conv1.csv'
-    result = qgis_process('run', 's2cloudcnn:exportkernels', '--', f'MODEL_FILE={MODEL}',
-                          'LAYER=1',
-                          f'OUTPUT={json_path}', f'OUTPUT_CSV={csv_path}')
+    result = qgis_process('run', 's2cloudcnn:exportkernels', '--', 'MODEL=s2cloudcnn-l1c13',
+                          'LAYER=1', f'OUTPUT={json_path}', f'OUTPUT_CSV={csv_path}')
     assert 'strongest' in result.stdout + result.stderr
     assert csv_path.stat().st_size > 0
     return str(json_path)
@@ -51,9 +50,9 @@ def test_featuremaps_with_report_and_applykernels_agree(run_algorithm, kernel_db
     assert 'conv1 filter 03' in (tmp_path / 'maps.html').read_text()
 
 
-def test_featuremaps_deeper_layer_with_defaults(run_algorithm, stack, tmp_path):
+def test_featuremaps_deeper_layer_with_the_default_model(run_algorithm, stack, tmp_path):
     result = run_algorithm('s2cloudcnn:featuremaps', {
-        'INPUT': stack, 'MODEL_FILE': MODEL, 'LAYER': 3, 'FILTERS': '2',
+        'INPUT': stack, 'LAYER': 3, 'FILTERS': '2',
         'OUTPUT': str(tmp_path / 'conv3.tif')})
     dataset = gdal.Open(result['OUTPUT'])
     assert dataset.RasterCount == 1

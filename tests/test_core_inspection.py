@@ -24,8 +24,7 @@ from algorithms.core.inference import read_model
 from algorithms.core.metrics import parse_values
 from algorithms.core.raster_io import create_geotiff
 
-MODEL = os.environ.get('S2CC_INSPECTION_MODEL') or os.path.join(REPO, 'models',
-                                                                  's2cloudcnn-l1c13.onnx')
+MODEL = os.path.join(REPO, 'models', 's2cloudcnn-l1c13.onnx')  # the shipped default model
 STACK = data_path('inspection', 'betsiboka_crop64_refl13.tif')
 # Float32 graph vs float64 numpy sums of ~120 products: agreement to a few 1e-6 (measured
 # 7e-6 at most on maps up to ~4); the tolerance leaves a margin of ~10.
