@@ -17,6 +17,7 @@ from algorithms.core import dependencies, installer
 from algorithms.core.errors import CancelledError, DependencyInstallError
 
 QGIS_SITE = '/usr/lib/python3/dist-packages'  # where Debian's QGIS gets numpy from
+SHIPPED_MODEL = os.path.join(REPO, 'models', 's2cloudcnn-l1c13.onnx')
 WINDOWS_FOLDER = (r'C:\Users\An Analyst\AppData\Roaming\QGIS\QGIS3\profiles\default\python'
                   r'\s2cloudcnn-packages\3.9')
 MAC_FOLDER = ('/Users/analyst/Library/Application Support/QGIS/QGIS3/profiles/default/python/'
@@ -96,9 +97,14 @@ def test_install_gives_a_working_onnxruntime_and_leaves_qgis_numpy_alone(install
         session = onnxruntime.InferenceSession({str(model)!r},
                                                providers=['CPUExecutionProvider'])
         y = session.run(None, {{'x': numpy.array([[-2, -0.5, 0, 3]], numpy.float32)}})[0]
+        shipped = onnxruntime.InferenceSession({SHIPPED_MODEL!r},
+                                               providers=['CPUExecutionProvider'])
+        patches = numpy.full((2, 13, 16, 16), 0.3, numpy.float32)
+        probability = shipped.run(['probability'], {{'patches': patches}})[0]
         print(json.dumps({{'status': status.__dict__, 'imported_by_status': imported_by_status,
                           'onnxruntime': onnxruntime.__file__, 'numpy': numpy.__file__,
-                          'y': y.tolist(), 'last_path': sys.path[-1]}}))
+                          'y': y.tolist(), 'probability': probability.tolist(),
+                          'last_path': sys.path[-1]}}))
     """)
     # A clean interpreter: no venv, no PYTHONPATH, no user site; only the folder added.
     answer = subprocess.run([qgis_python, '-I', '-c', script], capture_output=True, text=True,
@@ -109,6 +115,8 @@ def test_install_gives_a_working_onnxruntime_and_leaves_qgis_numpy_alone(install
     assert report['onnxruntime'].startswith(result.target + '/onnxruntime/')
     assert report['last_path'] == result.target  # appended: QGIS's own packages win
     assert report['y'] == [[0, 0, 0, 3]]
+    (first,), (second,) = report['probability']  # the plugin's own model runs too
+    assert 0 <= first <= 1 and first == second
     status = report['status']
     assert status['installed'] and not report['imported_by_status']
     assert (status['distribution'], status['version']) == ('onnxruntime', result.version)
