@@ -64,12 +64,18 @@ SCRIPT = textwrap.dedent(f"""
     report['proxy'] = proxy_environment()
     manager.setFallbackProxyAndExcludes(QNetworkProxy(QNetworkProxy.ProxyType.NoProxy), [], [])
 
+    def can_execute():  # what the toolbox asks before opening the dialog
+        detect = QgsApplication.processingRegistry().algorithmById('s2cloudcnn:detectclouds')
+        return list(detect.canExecute())
+    report['can_execute_before'] = can_execute()
+
     choose = dependencies.onnxruntime_package
     dependencies.onnxruntime_package = lambda *args: 's2cloudcnn-no-such-package'
     report['failed'] = install()
     dependencies.onnxruntime_package = choose
     report['installed'] = install()
     report['question'] = questions
+    report['can_execute_after'] = can_execute()
     import numpy, onnxruntime  # no restart: the folder was on sys.path before it existed
     report['onnxruntime'] = onnxruntime.__file__
     report['numpy'] = numpy.__file__
@@ -111,6 +117,9 @@ def test_plugin_load_menu_action_install_and_unload():
     (title, text, level), = messages  # the progress item is gone
     assert (title, level) == ('S2 Cloud CNN', success)
     assert f'installed into {folder}' in text and 'can use it now' in text
+    ok, message = report['can_execute_before']
+    assert not ok and 'Install Python dependencies' in message and folder in message
+    assert report['can_execute_after'][0] is True  # in the same session, no restart
     assert report['onnxruntime'].startswith(folder + '/onnxruntime/')
     assert report['numpy'].startswith('/usr/lib/python3/dist-packages/numpy/')
     assert report['menu_removed'] == [True]
