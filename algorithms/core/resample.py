@@ -24,6 +24,8 @@ def area_mean(dn, factor):
 
     """
     rows, cols = dn.shape[0] // factor, dn.shape[1] // factor
+    if not dn.any():  # outside the swath (most of a partly imaged tile): nothing to average
+        return np.full((rows, cols), np.nan)
     if factor == 1:
         return np.where(dn != NODATA_DN, dn.astype(np.float64), np.nan)
     blocks = dn.reshape(rows, factor, cols, factor)
