@@ -28,13 +28,8 @@ class RecordingFeedback(QgsProcessingFeedback):
 
 
 @pytest.fixture(scope='module')
-def model(tmp_path_factory):
-    if os.path.exists(SHIPPED_MODEL):
-        return str(SHIPPED_MODEL)
-    from onnx_builder import build_model  # until the trained model is shipped
-    path = tmp_path_factory.mktemp('model') / 'random.onnx'
-    build_model(path)
-    return str(path)
+def model():
+    return str(SHIPPED_MODEL)  # the real shipped default model
 
 
 @pytest.fixture(scope='module')

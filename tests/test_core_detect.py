@@ -26,13 +26,8 @@ PROBABILITY_TOLERANCE = 1e-5
 
 
 @pytest.fixture(scope='module')
-def model(tmp_path_factory):
-    if os.path.exists(SHIPPED_MODEL):
-        return SHIPPED_MODEL
-    from onnx_builder import build_model  # until the trained model is shipped
-    path = tmp_path_factory.mktemp('model') / 'random.onnx'
-    build_model(path)
-    return path
+def model():
+    return str(SHIPPED_MODEL)  # the real shipped default model
 
 
 def run(tmp_path, source, model, **options):

@@ -2,13 +2,13 @@
 
 Neighbouring pixels' 16 x 16 patches overlap by up to 15/16, so running the first 3x3 conv per
 patch repeats the same sums ~256 times. Inside a patch the conv equals a convolution of the whole
-zero-padded block; only on the patch's outer rows/columns does the conv's own "same" padding
-cut taps off. So per block we compute 9 maps (kernel complete, or without its top/bottom row
-and/or left/right column), each with its own bias, apply the activation and a stride-1 2x2 max
-pool, and gather every patch's pooled 8 x 8 cells from them. The rest of the graph (the "head",
-cut out of the model after the first pool) then runs per pixel. The kernels, biases and leaky
-slope are read back from the model by probing its `conv1_linear`/`conv1` outputs with impulses,
-and the result is checked against the complete graph before use.
+zero-padded, normalised block; only on the patch's outer rows/columns does the conv's own "same"
+padding cut taps off. So per block we compute 9 maps (kernel complete, or without its top/bottom
+row and/or left/right column), apply the activation and a stride-1 2x2 max pool, and gather
+every patch's pooled 8 x 8 cells from them. The rest of the graph (the "head", cut out of the
+model after the first pool) then runs per pixel. The kernels, bias and leaky slope are read back
+from the model by probing its `conv1_linear`/`conv1` outputs with impulses, and the result is
+checked against the complete graph before use.
 """
 
 import numpy as np
@@ -23,6 +23,7 @@ _KEPT = {_FIRST: (0, 1), _INNER: (-1, 0, 1), _LAST: (-1, 0)}
 # Which activation map each half of a 2x2 pooling window uses, per pooled cell type.
 _POOL_PARTS = {_FIRST: (_FIRST, _INNER), _INNER: (_INNER, _INNER), _LAST: (_INNER, _LAST)}
 SELF_CHECK_TOLERANCE = 1e-4
+IMPULSE = 100.0  # standard deviations: a large step keeps the tap's relative rounding small
 _NHWC_INPUT = 'pooled_nhwc'
 
 
@@ -38,9 +39,9 @@ def build_shared_conv_evaluator(model_path, metadata, cpu_session, provider, thr
 
     """
     head_bytes, cells = _cut_head(model_path, metadata)
-    kernels, biases, slope = _probe_first_layer(cpu_session, metadata)
+    kernels, bias, slope = _probe_first_layer(cpu_session, metadata)
     head = open_session(head_bytes, provider, threads, source=f'{model_path} (head)')
-    evaluator = SharedConvEvaluator(head, metadata, kernels, biases, slope, cells)
+    evaluator = SharedConvEvaluator(head, metadata, kernels, bias, slope, cells)
     _self_check(evaluator, cpu_session, metadata)
     return evaluator
 
@@ -48,11 +49,13 @@ def build_shared_conv_evaluator(model_path, metadata, cpu_session, provider, thr
 class SharedConvEvaluator:
     """Same interface as patches.PlainEvaluator, same probabilities, far fewer operations."""
 
-    def __init__(self, session, metadata, kernels, biases, slope, cells):
+    def __init__(self, session, metadata, kernels, bias, slope, cells):
         self.session = session
         self.metadata = metadata
         self.provider = session.provider
-        self.kernels, self.biases, self.slope, self.cells = kernels, biases, slope, cells
+        self.kernels, self.bias, self.slope, self.cells = kernels, bias, slope, cells
+        mean, std = _normalisation(metadata)
+        self._mean, self._std = mean[:, None, None], std[:, None, None]
         types = [_FIRST] + [_INNER] * (cells - 2) + [_LAST]
         self._cell_types = np.array(types)
         self._pooled = self._offsets = self._width = None
@@ -60,7 +63,8 @@ class SharedConvEvaluator:
     def begin_block(self, padded):
         """Compute the 9 pooled first-layer maps of the padded block [bands, H, W]."""
         height, width = padded.shape[1] - 1, padded.shape[2] - 1
-        maps = _activated_maps(padded, self.kernels, self.biases, self.slope)
+        normalised = (padded - self._mean) / self._std  # as the graph does, zeros included
+        maps = _activated_maps(normalised, self.kernels, self.bias, self.slope)
         pooled = np.empty((3, 3, height, width, maps.shape[-1]), np.float32)
         for rt in range(3):
             for ct in range(3):
@@ -85,18 +89,18 @@ class SharedConvEvaluator:
         return result.reshape(-1)
 
 
-def _activated_maps(padded, kernels, biases, slope):
+def _activated_maps(normalised, kernels, bias, slope):
     """Return the activated first-layer maps [3, 3, H, W, filters] for every row/col type."""
-    bands, height, width = padded.shape
+    bands, height, width = normalised.shape
     image = np.zeros((height + 2, width + 2, bands), np.float32)
-    image[1:-1, 1:-1] = padded.transpose(1, 2, 0)
+    image[1:-1, 1:-1] = normalised.transpose(1, 2, 0)
     taps = {(dr, dc): image[1 + dr:1 + dr + height, 1 + dc:1 + dc + width] @ kernels[dr + 1, dc + 1]
             for dr in (-1, 0, 1) for dc in (-1, 0, 1)}
     maps = np.empty((3, 3, height, width, kernels.shape[-1]), np.float32)
     for rt in range(3):
         for ct in range(3):
             out = maps[rt, ct]
-            out[...] = biases[rt, ct]
+            out[...] = bias
             for dr in _KEPT[rt]:
                 for dc in _KEPT[ct]:
                     out += taps[dr, dc]
@@ -122,23 +126,38 @@ def _cut_head(model_path, metadata):
 
 
 def _probe_first_layer(session, metadata):
-    """Read conv1's kernels [3, 3, bands, filters], biases [3, 3, filters] and leaky slope."""
+    """Read conv1's kernels [3, 3, bands, filters], bias [filters] and leaky slope.
+
+    Probed in the graph's normalised space n = (x - band_mean) / band_std: a patch equal to
+    the band means is n = 0 everywhere, so its response is the bias alone, and a step of
+    IMPULSE standard deviations at one pixel gives one kernel tap. Working in n (not in
+    reflectance, where the bias would absorb large mean terms) keeps float32 rounding as small
+    as the complete graph's.
+    """
     bands, size = len(metadata.bands), metadata.patch_size
-    centre, edges = size // 2, (0, size // 2, size - 1)
-    probes = np.zeros((1 + 9 * bands, bands, size, size), np.float32)
+    centre = size // 2
+    mean, std = _normalisation(metadata)
+    probes = np.broadcast_to(mean[:, None, None], (1 + 9 * bands, bands, size, size)).copy()
     for k, (dr, dc, band) in enumerate(np.ndindex(3, 3, bands), start=1):
-        probes[k, band, centre + dr - 1, centre + dc - 1] = 1.0
+        probes[k, band, centre + dr - 1, centre + dc - 1] += IMPULSE * std[band]
+    stepped = np.array([probes[1 + band, band, centre - 1, centre - 1] for band in range(bands)])
+    step = (stepped - mean) / std  # what the graph's own normalisation makes of the step
     linear = session.run(metadata.linear_outputs[0], {metadata.input_name: probes})
-    biases = np.stack([[linear[0, :, r, c] for c in edges] for r in edges])
     response = linear[1:, :, centre, centre] - linear[0, :, centre, centre]
-    kernels = response.reshape(3, 3, bands, -1).astype(np.float32)
+    kernels = response.reshape(3, 3, bands, -1) / step[:, None]
     rng = np.random.default_rng(0)
     sample = rng.uniform(0, 0.6, (16, bands, size, size)).astype(np.float32)
     pre, post = (session.session.run([name], {metadata.input_name: sample})[0]
                  for name in (metadata.linear_outputs[0], metadata.feature_outputs[0]))
     negative = pre < -1e-3
     slope = float(np.median(post[negative] / pre[negative])) if negative.any() else 0.0
-    return kernels, biases.astype(np.float32), np.float32(slope)
+    return kernels.astype(np.float32), linear[0, :, centre, centre], np.float32(slope)
+
+
+def _normalisation(metadata):
+    """Return the graph's per-band mean and std as float32 arrays."""
+    return (np.asarray(metadata.band_mean, np.float32),
+            np.asarray(metadata.band_std, np.float32))
 
 
 def _self_check(evaluator, cpu_session, metadata):
