@@ -111,7 +111,11 @@ def _activated_maps(normalised, kernels, bias, slope):
 def _cut_head(model_path, metadata):
     """Return (serialized head graph taking pooled cells NHWC, pooled side length)."""
     with open(model_path, 'rb') as stream:
-        model = onnx_graph.load(stream.read())
+        model_bytes = stream.read()
+    try:
+        model = onnx_graph.load(model_bytes)
+    except ImportError as error:  # protobuf normally comes with onnxruntime
+        raise SharedConvUnavailable('the Python package protobuf is not installed') from error
     first = metadata.feature_outputs[0]
     pools = onnx_graph.consumers(model, first)
     pool = pools[0] if len(pools) == 1 and pools[0].op_type == 'MaxPool' else None
