@@ -210,6 +210,22 @@ def _write_maps(dataset, output_path, labels, metadata, compute, block_size, pro
     return stats.result()
 
 
+def _model_maps(run, evaluator, model_input, layer, chosen):
+    """Return compute(window) -> float32 [len(chosen), h, w] maps of `layer` from the model."""
+    meta = evaluator.metadata
+    before, after = (1, 1) if layer == 1 else (meta.padding, meta.patch_size - meta.padding - 1)
+
+    def compute(window):
+        block, valid = _read_padded(model_input, window, before, after)
+        if layer > 1:
+            return centre_maps(run, evaluator, layer, block, valid, chosen)
+        maps = first_layer_maps(run, meta, block, chosen) if valid.any() else \
+            np.empty((len(chosen),) + valid.shape, np.float32)
+        maps[:, ~valid] = np.nan
+        return maps
+    return compute
+
+
 def export_feature_maps(stack_path, model_path, output_path, layer, filters=None,
                         report_path=None, block_size=BLOCK_SIZE, progress=None,
                         is_canceled=None):
@@ -238,18 +254,7 @@ def export_feature_maps(stack_path, model_path, output_path, layer, filters=None
     chosen = select_filters(filters, meta.filters[layer - 1], layer)
     model_input = open_model_input(stack_path, meta)
     run = model_runner(session, meta)
-    evaluator = PlainEvaluator(session, meta)
-    before, after = (1, 1) if layer == 1 else (meta.padding, meta.patch_size - meta.padding - 1)
-
-    def compute(window):
-        block, valid = _read_padded(model_input, window, before, after)
-        if layer > 1:
-            return centre_maps(run, evaluator, layer, block, valid, chosen)
-        maps = first_layer_maps(run, meta, block, chosen) if valid.any() else \
-            np.empty((len(chosen),) + valid.shape, np.float32)
-        maps[:, ~valid] = np.nan
-        return maps
-
+    compute = _model_maps(run, PlainEvaluator(session, meta), model_input, layer, chosen)
     labels = [band_label(layer, f + 1) for f in chosen]
     meaning = map_meaning(meta, layer)
     metadata = {'MODEL_ID': meta.model_id, 'MODEL_VERSION': meta.version, 'LAYER': str(layer),
