@@ -121,3 +121,17 @@ def test_forced_cuda_without_gpu_runs_on_cpu_and_says_why(model):
     session = inference.open_session(str(model), 'cuda')
     assert session.provider == 'CPUExecutionProvider'
     assert 'CUDA' in session.note and len(session.note) > 30
+
+
+def test_without_protobuf_the_plain_path_runs_and_says_so(tmp_path, model, monkeypatch):
+    from algorithms.core import onnx_graph
+
+    def no_protobuf(_bytes):
+        raise ImportError('No module named google.protobuf')
+
+    monkeypatch.setattr(onnx_graph, 'load', no_protobuf)
+    messages = []
+    result = detect_clouds(str(CROP), str(tmp_path / 'mask.tif'), str(model),
+                           DetectOptions(provider='cpu', extent=None), log=messages.append)
+    assert not result.fast_path and result.valid_pixels == 128 * 128
+    assert any('protobuf is not installed' in m for m in messages)
