@@ -1,6 +1,7 @@
 """Kernel database and feature maps (issue 7): every number checked against the real ONNX model."""
 
 import csv
+import dataclasses
 import json
 import os
 import shutil
@@ -292,3 +293,44 @@ def test_report_has_a_contact_sheet_of_every_map(tmp_path):
     for label in result.descriptions:
         assert label in text
     assert 'cell (8, 8)' in text
+
+
+@pytest.mark.parametrize('variant', ['bn_leakyrelu', 'relu'])
+def test_probes_read_back_the_exact_weights_of_the_other_variants(tmp_path, variant):
+    """Edge case beside the shipped model: known PyTorch weights, batch norm folded by hand."""
+    import torch
+
+    from models.training.export import export_onnx
+    from models.training.network import CloudCnn
+
+    torch.manual_seed(7)
+    meta = read_model(MODEL)[0]
+    network = CloudCnn(meta.band_mean, meta.band_std, variant=variant)
+    with torch.no_grad():
+        for parameter in network.parameters():
+            parameter.add_(0.05 * torch.randn_like(parameter))
+        for norm in network.norms:
+            if isinstance(norm, torch.nn.BatchNorm2d):
+                norm.running_mean.normal_(0, 0.3)
+                norm.running_var.uniform_(0.5, 2.0)
+    network.eval()
+    path = str(tmp_path / f'{variant}.onnx')
+    export_onnx(network, dataclasses.replace(meta, variant=variant, filters=network.filters),
+                path)
+    probe_meta, session = read_model(path)
+    run = kernel_file.model_runner(session, probe_meta)
+    for layer, conv in enumerate(network.convs, start=1):
+        weight = conv.weight.detach().double().numpy()
+        bias = 0.0 if conv.bias is None else conv.bias.detach().double().numpy()
+        norm = network.norms[layer - 1]
+        if isinstance(norm, torch.nn.BatchNorm2d):  # (conv - mean) * gamma / sqrt(var + eps) + beta
+            gamma, beta = norm.weight.detach().double(), norm.bias.detach().double()
+            scale = (gamma / torch.sqrt(norm.running_var.double() + norm.eps)).numpy()
+            weight = weight * scale[:, None, None, None]
+            bias = (bias - norm.running_mean.double().numpy()) * scale + beta.numpy()
+        probed = (kernels.probe_first_layer(run, probe_meta)['normalised'] if layer == 1
+                  else kernels.probe_deeper_layer(run, probe_meta, layer)['pooled'])
+        np.testing.assert_allclose(probed['weights'], weight, atol=1e-4)
+        np.testing.assert_allclose(probed['bias'], bias, atol=1e-4)
+    expected = 'relu' if variant == 'relu' else 'leaky_relu'
+    assert kernels.activation_of(run, probe_meta, 2)['name'] == expected
