@@ -135,3 +135,30 @@ def test_without_protobuf_the_plain_path_runs_and_says_so(tmp_path, model, monke
                            DetectOptions(provider='cpu', extent=None), log=messages.append)
     assert not result.fast_path and result.valid_pixels == 128 * 128
     assert any('protobuf is not installed' in m for m in messages)
+
+
+def test_cancel_is_honoured_within_two_seconds(tmp_path, model):
+    import threading
+    import time
+
+    big = write_like(tmp_path / 'big.tif', CROP, np.tile(read_all(CROP), (1, 8, 8)),
+                     band_names(CROP))  # 1024 x 1024: several seconds of work
+    cancelled_at, outcome = [], []
+
+    def is_canceled():
+        return bool(cancelled_at)
+
+    def run_detection():
+        try:
+            detect_clouds(str(big), str(tmp_path / 'mask.tif'), str(model),
+                          DetectOptions(provider='cpu'), is_canceled=is_canceled)
+        except CancelledError:
+            outcome.append(time.perf_counter())
+
+    worker = threading.Thread(target=run_detection)
+    worker.start()
+    time.sleep(0.5)
+    cancelled_at.append(time.perf_counter())
+    worker.join(timeout=30)
+    assert outcome and outcome[0] - cancelled_at[0] < 2.0
+    assert not (tmp_path / 'mask.tif').exists()
