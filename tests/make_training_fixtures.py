@@ -22,8 +22,8 @@ from models.training.sources import BETSIBOKA, SHARED_DATA  # noqa: E402
 
 TARGET = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data', 'training')
 ONCLOUDN = os.path.join(SHARED_DATA, 'labelled', 'oncloudn')
-SMOKE_CHIPS = {'kgvd': (0, 0), 'jaag': (0, 248)}  # chip: (row, col) of the window
-RGBN_PATCHES = {'rgbn_cloudy.tif': 'khcx', 'rgbn_clear.tif': 'kguj'}
+SMOKE_CHIPS = {'adwu': (0, 8), 'jaag': (224, 344)}  # chip: (row, col) of the window
+RGBN_PATCHES = {'rgbn_cloudy.tif': 'jaag', 'rgbn_clear.tif': 'jaag'}
 
 
 def _window(source, target, row, col, size):

@@ -58,14 +58,14 @@ def test_map_classes_follows_the_alcd_legend():
 
 
 def test_alcd_reader_on_a_real_toulouse_product(tmp_path):
-    from models.training.sources import _stack_product
+    from models.training.sources import stack_product
 
     root = tmp_path / 'alcd'
     product_dir = root / 'Toulouse_31TCJ_20240120'
     (product_dir / 'Classification').mkdir(parents=True)
     shutil.copy(data_path('l1c', TOULOUSE), root / TOULOUSE)  # the L1C product beside it
     reference = str(tmp_path / 'reference_stack.tif')
-    _stack_product(str(root / TOULOUSE), reference)
+    stack_product(str(root / TOULOUSE), reference)
     stack = gdal.Open(reference)
     classes = (np.arange(stack.RasterXSize * stack.RasterYSize) % 8).reshape(
         stack.RasterYSize, stack.RasterXSize).astype(np.uint8)
@@ -77,7 +77,7 @@ def test_alcd_reader_on_a_real_toulouse_product(tmp_path):
     class_map.GetRasterBand(1).WriteArray(classes)
     class_map = None
 
-    images = datasets.read_alcd(str(root), str(tmp_path / 'stacks'), _stack_product)
+    images = datasets.read_alcd(str(root), str(tmp_path / 'stacks'), stack_product)
 
     assert [image.name for image in images] == ['Toulouse_31TCJ_20240120']
     image = images[0]
@@ -164,3 +164,12 @@ def test_smoke_training_run_exports_a_valid_reproducible_model(tmp_path):
     assert os.path.getsize(tmp_path / 'a' / 'curves.png') > 1000
     with open(tmp_path / 'a' / 'summary.json') as handle:
         assert json.load(handle)['model_id'] == 's2cloudcnn-rgbn'
+
+
+def test_label_screen_flags_labels_that_contradict_their_image():
+    images = datasets.read_oncloudn(data_path('training', 'oncloudn'))
+    assert [image.name for image in images] == ['adwu', 'jaag']
+    assert all(datasets.blue_rule_agreement(image) >= 0.7 for image in images)
+    swapped = generator.LabelledImage('swapped', images[0].reflectance,
+                                      (1 - images[0].labels).astype(np.int8))
+    assert datasets.blue_rule_agreement(swapped) < 0.3

@@ -124,6 +124,18 @@ def read_oncloudn(root, chips=None):
     return images
 
 
+def blue_rule_agreement(image, blue='B02', bands=ONCLOUDN_BANDS, threshold=0.15):
+    """Share of an image's labelled pixels where the label matches 'cloud iff blue > 0.15'.
+
+    A crude rule (bright surfaces fool it), used only to find label maps that grossly
+    contradict their own image, e.g. a dark scene labelled cloud or bright cumulus labelled
+    clear (chips whose labels belong to another date or place).
+    """
+    labelled = image.labels >= 0
+    bright = image.reflectance[bands.index(blue)] > threshold
+    return float(np.mean(bright[labelled] == (image.labels[labelled] == CLOUD)))
+
+
 _ALCD_NAME = re.compile(r'(\d{2}[A-Z]{3})_(\d{8})')
 
 

@@ -21,6 +21,10 @@ L1C_PRODUCTS = ('S2A_MSIL1C_20170430T103021_N0205_R108_T32UPV_20170430T103024.SA
                 'S2A_OPER_PRD_MSIL1C_PDMC_20151207T180211_R108_V20151207T103733_'
                 '20151207T103733.SAFE.zip')
 
+# Held-out On Cloud N chips: two with both classes from two countries, one all cloud, one all
+# clear (a seeded draw gave a set with almost no cloud edges to validate on).
+ONCLOUDN_HELDOUT = ('adxp', 'jaag', 'kgwg', 'khec')
+
 
 @dataclass
 class Dataset:
@@ -44,7 +48,8 @@ class Dataset:
                 for part, images in (('train', self.train), ('heldout', self.heldout))}
 
 
-def _stack_product(product, stack_path):
+def stack_product(product, stack_path):
+    """Stack an L1C product (SAFE folder or zip) at 60 m with the plugin's own stacker."""
     from algorithms.core.stack import stack_l1c
 
     stack_l1c(product, stack_path)
@@ -62,7 +67,7 @@ def _l1c_scenes(data):
         stack = os.path.join(STACKS, product.split('.')[0] + '_60m.tif')
         if not os.path.exists(stack):
             os.makedirs(STACKS, exist_ok=True)
-            _stack_product(os.path.join(data, 'l1c', product), stack)
+            stack_product(os.path.join(data, 'l1c', product), stack)
         name = '_'.join(product.split('_')[:3] if 'OPER' not in product else
                         product.split('_')[:2] + product.split('_')[7:8])
         reflectance = datasets.select_bands(stack, datasets.read_image(stack), L1C_BANDS)
@@ -102,15 +107,30 @@ def _l1c_agreement(args):
 def _oncloudn(args):
     root = args.data or os.path.join(SHARED_DATA, 'labelled', 'oncloudn')
     images = datasets.read_oncloudn(root)
-    held = _choose_heldout([image.name for image in images], args)
+    agreement = {image.name: datasets.blue_rule_agreement(image) for image in images}
+    usable = [i for i in images if agreement[i.name] >= args.label_screen]
+    conflicting = [i for i in images if agreement[i.name] < args.label_screen]
+    for image in conflicting:
+        image.source = 'label-conflict'
+    names = [image.name for image in usable]
+    if not args.heldout and set(ONCLOUDN_HELDOUT) <= set(names):
+        args.heldout = ','.join(ONCLOUDN_HELDOUT)
+    held = _choose_heldout(names, args)
+    notes = [f'{name}: human label agrees with blue > 0.15 on {value:.2f} of pixels'
+             for name, value in sorted(agreement.items())]
     return Dataset(
         model_id='s2cloudcnn-rgbn', bands=datasets.ONCLOUDN_BANDS, resolution_m=10.0,
         input_kind='l2a_surface_reflectance',
         trained_on=f'On Cloud N chips (Sentinel-2 L2A B02 B03 B04 B08, 10 m, human labels): '
-                   f'{len(images) - len(held)} training chips; held-out chips {sorted(held)}',
-        heldout_nature='agreement with human labels on held-out chips (chip-level split)',
-        train=[i for i in images if i.name not in held],
-        heldout=[i for i in images if i.name in held])
+                   f'training chips {sorted(i.name for i in usable if i.name not in held)}; '
+                   f'held-out chips {sorted(held)}; chips whose labels contradict their '
+                   f'image (blue-rule agreement < {args.label_screen}) not trained on: '
+                   f'{sorted(i.name for i in conflicting)}',
+        heldout_nature='agreement with human labels on held-out chips (chip-level split); '
+                       "'label-conflict' = chips left out because their labels contradict "
+                       'their image',
+        train=[i for i in usable if i.name not in held],
+        heldout=[i for i in usable if i.name in held] + conflicting, notes=notes)
 
 
 def _choose_heldout(names, args):
@@ -128,7 +148,7 @@ def _choose_heldout(names, args):
 def _alcd(args):
     if not args.data:
         raise ValueError('--dataset alcd needs --data: the folder of ALCD reference products')
-    images = datasets.read_alcd(args.data, STACKS, _stack_product)
+    images = datasets.read_alcd(args.data, STACKS, stack_product)
     held = _choose_heldout([image.name for image in images], args)
     return Dataset(
         model_id='s2cloudcnn-alcd', bands=L1C_BANDS, resolution_m=60.0,

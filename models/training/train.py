@@ -38,6 +38,8 @@ def parse_args(argv=None):
     parser.add_argument('--heldout', default='', help='comma-separated image names to hold '
                         'out (alcd, oncloudn); default: a seeded choice')
     parser.add_argument('--heldout-fraction', type=float, default=0.25)
+    parser.add_argument('--label-screen', type=float, default=0.7, help='oncloudn: leave '
+                        'out chips whose labels agree with "blue > 0.15" on less than this')
     parser.add_argument('--variant', choices=VARIANTS, default='leakyrelu')
     parser.add_argument('--filters', default=','.join(map(str, DEFAULT_FILTERS)))
     parser.add_argument('--epochs', type=int, default=10)
