@@ -9,6 +9,7 @@ from qgis.core import (
     QgsProcessingParameterExtent,
     QgsProcessingParameterFile,
     QgsProcessingParameterMultipleLayers,
+    QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
 )
 
@@ -40,7 +41,8 @@ averaged bands (scaled integers would round them) and NaN needs no sentinel valu
 
 <b>Extent</b> (optional): crop to an area, snapped outward to the 60 m grid; any CRS. \
 <b>UTM zone</b> (optional): for products over two UTM zones, the zone to stack (default: the \
-zone of most granules)."""
+zone of most granules). <b>Pixel size</b> (optional): 120 m, 180 m ... by the same area \
+mean, for a quick look; the cloud model needs 60 m."""
 
 
 class StackL1cAlgorithm(S2CloudCnnAlgorithm):
@@ -55,6 +57,7 @@ class StackL1cAlgorithm(S2CloudCnnAlgorithm):
     BAND_FILES = 'BAND_FILES'
     EXTENT = 'EXTENT'
     CRS = 'CRS'
+    RESOLUTION = 'RESOLUTION'
     OUTPUT = 'OUTPUT'
     VALID_FRACTION = 'VALID_FRACTION'
 
@@ -71,8 +74,12 @@ class StackL1cAlgorithm(S2CloudCnnAlgorithm):
         crs = QgsProcessingParameterCrs(
             self.CRS, self.tr('UTM zone for products over two zones (default: main zone)'),
             optional=True)
-        crs.setFlags(crs.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-        self.addParameter(crs)
+        resolution = QgsProcessingParameterNumber(
+            self.RESOLUTION, self.tr('Pixel size in metres (a multiple of 60; the model needs 60)'),
+            QgsProcessingParameterNumber.Integer, defaultValue=60, minValue=60)
+        for parameter in (crs, resolution):
+            parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+            self.addParameter(parameter)
         self.addParameter(QgsProcessingParameterRasterDestination(
             self.OUTPUT, self.tr('13-band reflectance stack at 60 m')))
         self.addOutput(QgsProcessingOutputNumber(
@@ -103,10 +110,11 @@ class StackL1cAlgorithm(S2CloudCnnAlgorithm):
             feedback.pushInfo(f'{product.product_id} ({product.kind}, baseline '
                               f'{product.processing_baseline or "unknown"}), EPSG:{epsg}')
             result = stack_l1c(product, output, extent=extent, epsg=epsg,
+                               resolution=self.parameterAsInt(parameters, self.RESOLUTION, context),
                                progress=progress, is_canceled=is_canceled)
         for note in result.notes:
             feedback.pushWarning(note)
-        feedback.pushInfo(f'{result.width} x {result.height} pixels at 60 m, '
+        feedback.pushInfo(f'{result.width} x {result.height} pixels, '
                           f'{100 * result.valid_fraction:.1f} % valid')
         return {self.OUTPUT: result.path, self.VALID_FRACTION: result.valid_fraction}
 

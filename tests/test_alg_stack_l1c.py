@@ -13,8 +13,8 @@ from l1c_fixtures import T32UPV, T32UPV_CORNER, TOULOUSE, band_file, extract, re
 ALG = 's2cloudcnn:stackl1c'
 
 
-def _run(run_algorithm, output, **parameters):
-    return run_algorithm(ALG, {'OUTPUT': str(output), **parameters})
+def _run(run_algorithm, output, feedback=None, **parameters):
+    return run_algorithm(ALG, {'OUTPUT': str(output), **parameters}, feedback=feedback)
 
 
 def test_zip_with_extent_in_another_crs_matches_the_core_stack(run_algorithm, tmp_path):
@@ -107,6 +107,21 @@ def test_bad_input_is_a_processing_error_that_says_what_to_do(run_algorithm, tmp
     out = tmp_path / 'out' / 'stack.tif'
     with pytest.raises(QgsProcessingException, match=message):
         _run(run_algorithm, out, INPUT=make_input(tmp_path), **parameters)
+    assert not out.parent.exists() or os.listdir(out.parent) == []
+
+
+def test_coarser_pixels_and_cancel(run_algorithm, tmp_path):
+    from qgis.core import QgsProcessingException, QgsProcessingFeedback
+
+    result = _run(run_algorithm, tmp_path / 's120.tif', INPUT=T32UPV, RESOLUTION=120,
+                  EXTENT='600000,609600,5494020,5500020 [EPSG:32632]')
+    stack, dataset = read_stack(result['OUTPUT'])
+    assert stack.shape == (13, 50, 80) and dataset.GetGeoTransform()[1] == 120
+    feedback = QgsProcessingFeedback()
+    feedback.cancel()
+    out = tmp_path / 'cancelled' / 'x.tif'
+    with pytest.raises(QgsProcessingException, match='cancelled'):
+        _run(run_algorithm, out, feedback=feedback, INPUT=TOULOUSE)
     assert not out.parent.exists() or os.listdir(out.parent) == []
 
 
