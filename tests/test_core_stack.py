@@ -77,9 +77,10 @@ def test_pdmc_zip_and_its_metadata_xml(tmp_path):
 def test_safe_folder_xml_band_folder_and_list_describe_the_same_product(toulouse_safe):
     img_data = os.path.dirname(band_file(toulouse_safe, 'B01'))
     band_list = sorted(glob.glob(os.path.join(img_data, '*_B*.jp2')))
-    sources = [toulouse_safe, os.path.join(toulouse_safe, 'MTD_MSIL1C.xml'), img_data, band_list]
+    sources = [toulouse_safe, os.path.join(toulouse_safe, 'MTD_MSIL1C.xml'), img_data, band_list,
+               os.path.dirname(img_data)]
     products = [open_product(s) for s in sources]
-    assert [p.kind for p in products] == ['SAFE', 'SAFE', 'band files', 'band files']
+    assert [p.kind for p in products] == ['SAFE', 'SAFE'] + ['band files'] * 3
     for product in products:
         assert product.product_id == products[0].product_id
         assert product.offsets == products[0].offsets

@@ -126,6 +126,9 @@ def open_product(source):
         names = os.listdir(path)
         if any(_PRODUCT_MTD.match(n) or _L2A_MTD.match(n) for n in names):
             return _from_safe(path, _walk(path), source)
+        if 'IMG_DATA' in names:  # a granule folder: its band files are one level down
+            path = os.path.join(path, 'IMG_DATA')
+            names = os.listdir(path)
         files = [os.path.join(path, n) for n in sorted(names)]
         return _from_band_files([f for f in files if os.path.isfile(f)], source)
     return _from_band_files([path], source)
