@@ -2,17 +2,19 @@
 
 * oncloudn/: 48 x 48 pixel windows of two On Cloud N chips (features B02 B03 B04 B08 and
   labels), values unchanged, for the smoke training run.
-* l1c13_cloudy.tif, l1c13_clear.tif: 16 x 16 windows of betsiboka_toa13.tif (DN unchanged) from
-  the model's held-out region whose 256 pixels are all labelled cloud (resp. clear) by the
-  detector agreement of models/training/agreement.py.
-* rgbn_cloudy.tif, rgbn_clear.tif: 16 x 16 windows (B02 B03 B04 B08 stacked, DN unchanged)
-  of held-out On Cloud N chips whose 256 pixels are all human-labelled cloud (resp. clear).
+* l1c13_cloudy.tif, l1c13_clear.tif: 16 x 16 windows of betsiboka_toa13.tif (DN unchanged) in
+  the model's held-out region, centred on the pixel farthest from any pixel not labelled cloud
+  (resp. clear) by the detector agreement of models/training/agreement.py.
+* rgbn_cloudy.tif, rgbn_clear.tif: the same for the human labels of the held-out On Cloud N
+  chip jaag (B02 B03 B04 B08 stacked, DN unchanged).
 """
 
 import os
 import sys
 
+import numpy as np
 from osgeo import gdal
+from scipy import ndimage
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -32,12 +34,14 @@ def _window(source, target, row, col, size):
                    creationOptions=['COMPRESS=DEFLATE'])
 
 
-def _first_uniform_window(labels, value, first_col=0, size=16):
-    for row in range(0, labels.shape[0] - size, 4):
-        for col in range(first_col, labels.shape[1] - size, 4):
-            if (labels[row:row + size, col:col + size] == value).all():
-                return row, col
-    raise ValueError(f'no {size} x {size} window all {value}')
+def _deepest_window(labels, value, first_col=0, size=16):
+    """Top-left of the window centred on the pixel farthest from any pixel not `value`."""
+    depth = ndimage.distance_transform_edt(labels == value)
+    half = size // 2
+    depth[:half], depth[-half:], depth[:, :max(half, first_col + half)] = 0, 0, 0
+    depth[:, -half:] = 0
+    row, col = np.unravel_index(np.argmax(depth), depth.shape)
+    return int(row) - half, int(col) - half
 
 
 def main():
@@ -52,12 +56,12 @@ def main():
     labels, _ = agreement_labels(datasets.read_image(betsiboka, 1e-4))
     cut = datasets.split_column(labels, 0.25)
     for name, value in (('l1c13_cloudy.tif', 1), ('l1c13_clear.tif', 0)):
-        row, col = _first_uniform_window(labels, value, first_col=cut)
+        row, col = _deepest_window(labels, value, first_col=cut)
         print(name, 'betsiboka rows', row, row + 15, 'cols', col, col + 15)
         _window(betsiboka, os.path.join(TARGET, name), row, col, 16)
     for name, chip in RGBN_PATCHES.items():
         human = gdal.Open(os.path.join(ONCLOUDN, 'labels', f'{chip}.tif')).ReadAsArray()
-        row, col = _first_uniform_window(human, 1 if 'cloudy' in name else 0)
+        row, col = _deepest_window(human, 1 if 'cloudy' in name else 0)
         print(name, chip, 'rows', row, row + 15, 'cols', col, col + 15)
         bands = [os.path.join(ONCLOUDN, 'features', chip, f'{b}.tif')
                  for b in datasets.ONCLOUDN_BANDS]
