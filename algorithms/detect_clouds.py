@@ -13,7 +13,7 @@ from qgis.core import (
 
 from .base import S2CloudCnnAlgorithm, core_callbacks, reported_as_processing_errors
 from .core.dependencies import install_hint, onnxruntime_status
-from .core.detect import DEFAULT_BATCH_SIZE, DetectOptions, detect_clouds
+from .core.detect import DetectOptions, detect_clouds
 from .core.errors import ModelError
 from .model_choice import (
     MODEL,
@@ -88,8 +88,8 @@ class DetectCloudsAlgorithm(S2CloudCnnAlgorithm):
         self.addParameter(QgsProcessingParameterExtent(
             self.EXTENT, self.tr('Only this extent'), optional=True))
         batch = QgsProcessingParameterNumber(
-            self.BATCH_SIZE, self.tr('Pixels per inference batch'),
-            QgsProcessingParameterNumber.Integer, DEFAULT_BATCH_SIZE, minValue=1,
+            self.BATCH_SIZE, self.tr('Pixels per inference batch (0: 256 on CPU, 8192 on GPU)'),
+            QgsProcessingParameterNumber.Integer, 0, minValue=0,
             maxValue=1 << 20)
         native = static_enum(self.NATIVE_RESOLUTION,
                               self.tr('Grid of the native-resolution mask'), NATIVE_CHOICES)

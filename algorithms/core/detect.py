@@ -25,7 +25,9 @@ from .windows import Window, iter_windows
 gdal.UseExceptions()
 
 MASK_CLEAR, MASK_CLOUD, MASK_NODATA = 0, 1, 255
-DEFAULT_BATCH_SIZE = 1024
+# Pixels per onnxruntime call when batch_size is 0: small batches keep a one-thread CPU run in
+# cache (256: 4.1-4.4 us per pixel, 1024: 5.9, 2048: 6.4 measured); a GPU wants large ones.
+CPU_BATCH_SIZE, GPU_BATCH_SIZE = 256, 8192
 BLOCK_SIZE = 256
 PRODUCT_SUFFIXES = ('.zip', '.xml', '.safe')
 _STACK_SHARE = 0.4  # share of the progress bar given to stacking a product
@@ -38,7 +40,7 @@ class DetectOptions:
     probability_path: Optional[str] = None
     threshold: Optional[float] = None  # None: the model's own threshold
     provider: str = 'auto'  # 'auto', 'cpu' or 'cuda'
-    batch_size: int = DEFAULT_BATCH_SIZE
+    batch_size: int = 0  # pixels per onnxruntime call; 0 = 256 on the CPU, 8192 on a GPU
     extent: Optional[tuple] = None  # (xmin, ymin, xmax, ymax)
     extent_crs: Optional[str] = None  # WKT or 'EPSG:n'; None: the raster's CRS
     native_resolution: Optional[int] = None  # 10 or 20: also write the mask on that grid
@@ -223,6 +225,8 @@ def _fill(model_input, window, evaluator, threshold, datasets, options, progress
     blocks = list(iter_windows(window.width, window.height, options.block_size,
                                options.block_size))
     workers = _worker_count(options, evaluator)
+    on_cpu = evaluator.provider == 'CPUExecutionProvider'
+    batch_size = options.batch_size or (CPU_BATCH_SIZE if on_cpu else GPU_BATCH_SIZE)
     idle = queue.SimpleQueue()
     for _ in range(workers):
         idle.put(copy.copy(evaluator))
@@ -235,7 +239,7 @@ def _fill(model_input, window, evaluator, threshold, datasets, options, progress
                            local.height)
             data, valid = read_context(model_input, block, pad, size - pad - 1)
             pending.append((number, local, pool.submit(
-                _block_probability, idle, data, valid, (pad, size - pad - 1), options.batch_size,
+                _block_probability, idle, data, valid, (pad, size - pad - 1), batch_size,
                 is_canceled)))
             while pending and (len(pending) > workers or number == len(blocks)):
                 done, where, future = pending.popleft()
