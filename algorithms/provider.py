@@ -11,6 +11,7 @@ from .export_feature_maps import ExportFeatureMapsAlgorithm
 from .export_kernels import ExportKernelsAlgorithm
 from .stack_l1c import StackL1cAlgorithm
 from .summarize_evaluations import SummarizeEvaluationsAlgorithm
+from .workflow_model import L1cCloudMaskModel
 
 ALGORITHMS = (
     EvaluateMaskAlgorithm,
@@ -20,6 +21,7 @@ ALGORITHMS = (
     ExportFeatureMapsAlgorithm,
     ExportKernelsAlgorithm,
     ApplyKernelsAlgorithm,
+    L1cCloudMaskModel,
 )
 
 

@@ -321,3 +321,17 @@ class _Comparison:
             _accumulate_classes(self.result.per_class, truth_values,
                                 (predicted >= 0) & (actual >= 0), predicted == CLOUD)
         return actual
+
+
+def confusion_of_error_map(path, block_size=1024):
+    """Read an error map back (codes TN 0, TP 1, FN 2, FP 3) into its Confusion counts.
+
+    Lets a chain that kept only the error map (e.g. the shipped graphical model) report the
+    same numbers as the evaluation that wrote it.
+    """
+    dataset = _open(path, 'error map')
+    counts = np.zeros(256, dtype=np.int64)
+    for window in iter_windows(dataset.RasterXSize, dataset.RasterYSize, block_size, block_size):
+        counts += np.bincount(_read(dataset, window).ravel(), minlength=256)[:256]
+    return Confusion(tp=int(counts[TRUE_POSITIVE]), tn=int(counts[TRUE_NEGATIVE]),
+                     fp=int(counts[FALSE_POSITIVE]), fn=int(counts[FALSE_NEGATIVE]))

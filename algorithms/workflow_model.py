@@ -1,0 +1,57 @@
+"""The graphical model shipped with the plugin, offered in the toolbox by our provider."""
+
+import os
+
+from qgis.core import QgsApplication, QgsProcessingModelAlgorithm, QgsProcessingOutputNumber
+
+from .base import RESOURCES_DIR
+from .core.evaluate import confusion_of_error_map
+from .evaluate_mask import EvaluateMaskAlgorithm
+
+MODEL_FILE = os.path.join(RESOURCES_DIR, 'models', 'l1c_cloud_mask.model3')
+ERROR_MAP_RESULT = 'evaluate:error_map'
+PROVIDER_ID = 's2cloudcnn'
+
+
+class L1cCloudMaskModel(QgsProcessingModelAlgorithm):
+    """L1C product -> stack -> detect clouds -> (optional) evaluate, from the .model3 file.
+
+    Subclassed to give the model a stable lowercase id and, since QGIS 3.22 models can only
+    output files, to add the evaluation's numbers (read back from the model's error map) as
+    number outputs; the Model Designer still opens and edits the same file.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._load()
+        if any(child.algorithm() is None for child in self.childAlgorithms().values()):
+            # Built while our provider loads: its algorithms resolve once it is registered.
+            QgsApplication.processingRegistry().providerAdded.connect(self._reload)
+
+    def _load(self):
+        self.fromFile(MODEL_FILE)
+        for name, label in EvaluateMaskAlgorithm.OUTPUT_LABELS.items():
+            self.addOutput(QgsProcessingOutputNumber(name, label))
+
+    def _reload(self, provider_id):
+        if provider_id == PROVIDER_ID:
+            QgsApplication.processingRegistry().providerAdded.disconnect(self._reload)
+            self._load()
+
+    def name(self):
+        """Stable id: s2cloudcnn:l1ccloudmask."""
+        return 'l1ccloudmask'
+
+    def createInstance(self):
+        """A fresh copy read from the file, as Processing runs each execution on its own."""
+        return L1cCloudMaskModel()
+
+    def processAlgorithm(self, parameters, context, feedback):
+        """Run the model, then add the metrics when the evaluation branch ran."""
+        results = super().processAlgorithm(parameters, context, feedback)
+        error_map = results.get(ERROR_MAP_RESULT)
+        if error_map and os.path.exists(error_map):
+            metrics = confusion_of_error_map(error_map).metrics()
+            results.update({name: metrics[name.lower()]
+                            for name in EvaluateMaskAlgorithm.OUTPUT_LABELS})
+        return results
