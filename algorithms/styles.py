@@ -11,8 +11,10 @@ from .base import RESOURCES_DIR
 class StylePostProcessor(QgsProcessingLayerPostProcessorInterface):
     """Apply a .qml style to an output layer once Processing has loaded it into the project."""
 
-    # Processing keeps only a raw pointer to post-processors: hold each one here (QuickOSM).
-    _alive = {}
+    # Processing takes ownership of a post-processor and deletes it once used, so each output
+    # needs a new one; the latest per style is also held here so that its Python side lives
+    # until Processing calls it (QuickOSM's LayerDecorator.create does the same).
+    _latest = {}
 
     def __init__(self, qml_path):
         super().__init__()
@@ -27,10 +29,9 @@ class StylePostProcessor(QgsProcessingLayerPostProcessorInterface):
 
     @classmethod
     def create(cls, qml_path):
-        """Return the post-processor for `qml_path`, kept alive for the session."""
-        if qml_path not in cls._alive:
-            cls._alive[qml_path] = cls(qml_path)
-        return cls._alive[qml_path]
+        """Return a new post-processor for `qml_path` (never reuse one: it is deleted after use)."""
+        cls._latest[qml_path] = cls(qml_path)
+        return cls._latest[qml_path]
 
 
 def style_raster_output(path, qml_name, context):

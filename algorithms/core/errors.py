@@ -33,6 +33,10 @@ class KernelFileError(S2CloudCnnError, ValueError):
     """A kernel database file is unreadable or not the kind a step needs."""
 
 
+class OutputPathError(S2CloudCnnError, ValueError):
+    """An output path cannot be written: empty, a folder, or one of the inputs."""
+
+
 class MappingError(S2CloudCnnError, ValueError):
     """A class mapping is empty or contradictory."""
 

@@ -6,6 +6,8 @@ import uuid
 
 from osgeo import gdal
 
+from .errors import OutputPathError
+
 gdal.UseExceptions()
 
 GEOTIFF_OPTIONS = ('TILED=YES', 'BLOCKXSIZE=256', 'BLOCKYSIZE=256',
@@ -34,11 +36,13 @@ def atomic_output(path, protected=()):
         protected: input paths that must never be overwritten.
 
     Raises:
-        ValueError: if `path` is one of the protected inputs.
+        OutputPathError: if `path` is empty, a folder, or one of the protected inputs.
     """
+    if not path or os.path.isdir(path):
+        raise OutputPathError(f'the output path {path!r} is not a file name; give a file to write')
     final = os.path.abspath(path)
     if any(os.path.abspath(p) == final for p in protected if p):
-        raise ValueError(f'the output {path} is also an input; choose another output file')
+        raise OutputPathError(f'the output {path} is also an input; choose another output file')
     os.makedirs(os.path.dirname(final) or '.', exist_ok=True)
     root, ext = os.path.splitext(final)
     temporary = f'{root}.partial-{uuid.uuid4().hex[:8]}{ext}'
