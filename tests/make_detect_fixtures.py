@@ -5,6 +5,12 @@ betsiboka_crop_toa13.tif: rows 580-707, cols 0-127 of shared/data/toa/betsiboka_
 Float32 reflectance (DN / 10000), band descriptions 'B01 (443.9 nm)', nodata NaN. The source
 has no true georeferencing (about 73 m pixels, approximate EPSG:4326 box); the crop is put on
 a 60 m UTM 38S grid at that place so that it passes the 60 m model's resolution check.
+
+oncloudn_jaag_crop_rgbn.tif: rows 128-255, cols 0-127 of the On Cloud N chip jaag
+(Senanga, Zambia; shared/data/labelled/oncloudn/features/jaag/B02 B03 B04 B08.tif: Sentinel-2
+L2A surface reflectance x 10000, UInt16, 10 m, nodata 0) as one 4-band raster with band
+descriptions, values and georeferencing unchanged; its human label is tests/data/oncloudn/jaag.tif
+(34 % cloud in this crop). jaag is held out from the rgbn model's training.
 """
 
 import os
@@ -49,9 +55,30 @@ def write_crop(target, row, col, size, origin):
     dataset = None
 
 
+def write_rgbn_crop(target, chip='jaag', row=128, col=0, size=128):
+    """Write a crop of an On Cloud N chip's B02 B03 B04 B08 as one described 4-band raster."""
+    folder = os.path.join(os.path.dirname(os.path.dirname(SOURCE)), 'labelled', 'oncloudn',
+                          'features', chip)
+    bands = ('B02', 'B03', 'B04', 'B08')
+    first = gdal.Open(os.path.join(folder, 'B02.tif'))
+    x0, dx, _, y0, _, dy = first.GetGeoTransform()
+    dataset = create_geotiff(target, size, size, 4, gdal.GDT_UInt16,
+                             (x0 + col * dx, dx, 0.0, y0 + row * dy, 0.0, dy),
+                             first.GetProjection(), nodata=0)
+    for index, band in enumerate(bands, start=1):
+        values = gdal.Open(os.path.join(folder, f'{band}.tif')).ReadAsArray(col, row, size, size)
+        dataset.GetRasterBand(index).WriteArray(values)
+        dataset.GetRasterBand(index).SetDescription(band_description(band))
+    dataset.SetMetadataItem('SOURCE', f'On Cloud N chip {chip} rows {row}-{row + size - 1} cols '
+                            f'{col}-{col + size - 1} (CC BY 4.0); contains modified Copernicus '
+                            'Sentinel data')
+    dataset = None
+
+
 def main():
     # UTM 38S near 46.16 E, 15.97 S, on the 60 m grid.
     write_crop(TARGET, ROW, COL, SIZE, (517020.0, 8277660.0))
+    write_rgbn_crop(os.path.join(os.path.dirname(TARGET), 'oncloudn_jaag_crop_rgbn.tif'))
 
 
 if __name__ == '__main__':
