@@ -3,7 +3,11 @@
 import contextlib
 import os
 
-from qgis.core import QgsProcessingAlgorithm, QgsProcessingException
+from qgis.core import (
+    QgsProcessingAlgorithm,
+    QgsProcessingException,
+    QgsProcessingOutputLayerDefinition,
+)
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
@@ -69,6 +73,19 @@ class S2CloudCnnAlgorithm(QgsProcessingAlgorithm):
     def svgIconPath(self):
         """The plugin's icon as an SVG path."""
         return ICON_PATH
+
+    def optional_output_layer(self, parameters, name, context):
+        """Path of an optional raster output, or None when the user skipped it.
+
+        Asked of QGIS only when set: 3.22 would otherwise register the skipped output for
+        loading, and the batch dialog then reports a layer that was 'not correctly generated'.
+        """
+        value = parameters.get(name)
+        if isinstance(value, QgsProcessingOutputLayerDefinition):
+            value = value.sink.staticValue()
+        if not value:
+            return None
+        return self.parameterAsOutputLayer(parameters, name, context) or None
 
 
 def core_callbacks(feedback):
