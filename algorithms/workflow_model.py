@@ -2,7 +2,12 @@
 
 import os
 
-from qgis.core import QgsApplication, QgsProcessingModelAlgorithm, QgsProcessingOutputNumber
+from qgis.core import (
+    QgsApplication,
+    QgsProcessing,
+    QgsProcessingModelAlgorithm,
+    QgsProcessingOutputNumber,
+)
 
 from .base import RESOURCES_DIR
 from .core.evaluate import confusion_of_error_map
@@ -48,6 +53,9 @@ class L1cCloudMaskModel(QgsProcessingModelAlgorithm):
 
     def processAlgorithm(self, parameters, context, feedback):
         """Run the model, then add the metrics when the evaluation branch ran."""
+        parameters = dict(parameters)
+        if not parameters.get(ERROR_MAP_RESULT):  # the metrics are read from it
+            parameters[ERROR_MAP_RESULT] = QgsProcessing.TEMPORARY_OUTPUT
         results = super().processAlgorithm(parameters, context, feedback)
         error_map = results.get(ERROR_MAP_RESULT)
         if error_map and os.path.exists(error_map):

@@ -87,6 +87,10 @@ def batch_detect():
     dialog.runAlgorithm()
     wait(1000)
     grab(dialog, 'batch_detect.png')
+    from qgis.PyQt.QtWidgets import QTextEdit
+
+    RESULT['batch_log'] = '\n'.join(edit.toPlainText() for edit in dialog.findChildren(QTextEdit)
+                                    if 'Batch execution completed' in edit.toPlainText())
     loaded = {}
     for layer in QgsProject.instance().mapLayers().values():
         loaded[layer.source()] = layer.renderer().type() if layer.renderer() else None

@@ -77,6 +77,9 @@ def test_toolbox_dialog_batch_and_styled_mask_in_a_real_qgis_window(tmp_path, re
         assert values.shape == (grid.RasterYSize, grid.RasterXSize)
         assert set(np.unique(values)) <= {0, 1, 255}
         assert result['batch_loaded_layers'].get(mask) == 'paletted'  # our style, on load
+    assert 'Batch execution completed' in result['batch_log']
+    assert 'not correctly generated' not in result['batch_log']
+    assert result['batch_log'].count('correctly executed') == len(real_stacks)
     assert result['map_mask_renderer'] == 'paletted'
     cloudy = np.count_nonzero(gdal.Open(outputs[0]).ReadAsArray() == 1)
     assert (result['map_magenta_samples'] > 0) == (cloudy > 0)

@@ -54,6 +54,8 @@ def test_chain_with_ground_truth_through_qgis_process(tmp_path):
     results = _run(tmp_path, f'ground_truth={truth}', 'ground_truth_classes=0',
                    f'evaluate:error_map={tmp_path / "errors.tif"}',
                    f'evaluate:report={tmp_path / "report.html"}')
+    without_error_map = _run(tmp_path, f'ground_truth={truth}', 'ground_truth_classes=0')
+    assert without_error_map['FSCORE'] == results['FSCORE']
     mask = gdal.Open(results['detect:cloud_mask']).ReadAsArray()
     assert mask.shape == (525, 154)
     assert set(np.unique(mask)) <= {0, 1, 255}
@@ -73,4 +75,4 @@ def test_chain_with_ground_truth_through_qgis_process(tmp_path):
 def test_chain_without_ground_truth_skips_the_evaluation(tmp_path):
     results = _run(tmp_path)
     assert gdal.Open(results['detect:cloud_mask']) is not None
-    assert 'FSCORE' not in results and not results.get('evaluate:error_map')
+    assert 'FSCORE' not in results
