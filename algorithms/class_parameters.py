@@ -1,7 +1,6 @@
 """Processing parameters that say which raster values are cloud, clear or ignored."""
 
 from qgis.core import (
-    QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsProcessingParameterNumber,
     QgsProcessingParameterString,
@@ -9,6 +8,7 @@ from qgis.core import (
 
 from .core.errors import MappingError
 from .core.metrics import PRESET_KEYS, mapping_for
+from .qgis_compat import NUMBER_DOUBLE, advanced
 
 PRESET_LABELS = (
     'Cloud mask of this plugin: 0 clear, 1 cloud, 255 no data',
@@ -30,11 +30,6 @@ of values ("2, 3" or "8-10"; values in neither list are not evaluated). The band
 value and NaN are never evaluated."""
 
 
-def _advanced(parameter):
-    parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-    return parameter
-
-
 def add_class_parameters(algorithm, prefix, label, default_preset):
     """Declare <prefix>_CLASSES (preset), _CLOUD_VALUES, _CLEAR_VALUES and _THRESHOLD.
 
@@ -49,15 +44,15 @@ def add_class_parameters(algorithm, prefix, label, default_preset):
     algorithm.addParameter(QgsProcessingParameterEnum(
         f'{prefix}_CLASSES', tr(f'{label}: classes'), options=[tr(o) for o in PRESET_LABELS],
         defaultValue=PRESET_KEYS.index(default_preset)))
-    algorithm.addParameter(_advanced(QgsProcessingParameterString(
+    algorithm.addParameter(advanced(QgsProcessingParameterString(
         f'{prefix}_CLOUD_VALUES', tr(f'{label}: cloud values (custom classes, e.g. "2, 3")'),
         optional=True)))
-    algorithm.addParameter(_advanced(QgsProcessingParameterString(
+    algorithm.addParameter(advanced(QgsProcessingParameterString(
         f'{prefix}_CLEAR_VALUES', tr(f'{label}: clear values (custom classes, e.g. "4-7")'),
         optional=True)))
-    algorithm.addParameter(_advanced(QgsProcessingParameterNumber(
+    algorithm.addParameter(advanced(QgsProcessingParameterNumber(
         f'{prefix}_THRESHOLD', tr(f'{label}: cloud probability threshold'),
-        QgsProcessingParameterNumber.Double, defaultValue=0.5)))
+        NUMBER_DOUBLE, defaultValue=0.5)))
 
 
 def class_mapping(algorithm, parameters, context, prefix):

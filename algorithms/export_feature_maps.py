@@ -12,6 +12,7 @@ from .base import S2CloudCnnAlgorithm, core_callbacks, reported_as_processing_er
 from .core.features import export_feature_maps
 from .core.metrics import parse_values
 from .model_choice import MODEL, MODEL_FILE, add_model_parameters, check_model_choice, model_path
+from .qgis_compat import NUMBER_INTEGER
 
 HELP = """Writes the feature maps of one convolutional layer of the CNN over the input scene: \
 one Float32 band per filter, on the input's grid, NaN where the input has no data. Every value \
@@ -55,7 +56,7 @@ class ExportFeatureMapsAlgorithm(S2CloudCnnAlgorithm):
         add_model_parameters(self)
         self.addParameter(QgsProcessingParameterNumber(
             self.LAYER, self.tr('Convolutional layer (1 = first)'),
-            QgsProcessingParameterNumber.Integer, defaultValue=1, minValue=1))
+            NUMBER_INTEGER, defaultValue=1, minValue=1))
         self.addParameter(QgsProcessingParameterString(
             self.FILTERS, self.tr('Filters, e.g. "1, 3, 5-8" (empty = all)'), optional=True))
         self.addParameter(QgsProcessingParameterRasterDestination(

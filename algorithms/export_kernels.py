@@ -5,6 +5,7 @@ from qgis.core import QgsProcessingParameterFileDestination, QgsProcessingParame
 from .base import S2CloudCnnAlgorithm, reported_as_processing_errors
 from .core.kernel_file import export_database
 from .model_choice import MODEL, MODEL_FILE, add_model_parameters, check_model_choice, model_path
+from .qgis_compat import NUMBER_INTEGER
 
 HELP = """Writes the 3x3 kernels and biases of one convolutional layer of the CNN as a kernel \
 database (the paper's proposal: reuse the kernels as features outside neural networks), with \
@@ -47,7 +48,7 @@ class ExportKernelsAlgorithm(S2CloudCnnAlgorithm):
         add_model_parameters(self)
         self.addParameter(QgsProcessingParameterNumber(
             self.LAYER, self.tr('Convolutional layer (1 = first)'),
-            QgsProcessingParameterNumber.Integer, defaultValue=1, minValue=1))
+            NUMBER_INTEGER, defaultValue=1, minValue=1))
         self.addParameter(QgsProcessingParameterFileDestination(
             self.OUTPUT, self.tr('Kernel database (JSON)'), 'JSON files (*.json)'))
         self.addParameter(QgsProcessingParameterFileDestination(

@@ -2,10 +2,8 @@
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,
-    QgsProcessing,
     QgsProcessingOutputNumber,
     QgsProcessingParameterCrs,
-    QgsProcessingParameterDefinition,
     QgsProcessingParameterExtent,
     QgsProcessingParameterFile,
     QgsProcessingParameterMultipleLayers,
@@ -16,6 +14,7 @@ from qgis.core import (
 from .base import S2CloudCnnAlgorithm, core_callbacks, reported_as_processing_errors
 from .core.l1c_product import open_product
 from .core.stack import stack_l1c
+from .qgis_compat import NUMBER_INTEGER, SOURCE_FILE, advanced
 
 HELP = """Reads a Sentinel-2 Level-1C product and writes its 13 bands (B01 ... B8A ... B12) \
 at 60 m, in top-of-atmosphere reflectance, as the cloud detector expects.
@@ -68,7 +67,7 @@ class StackL1cAlgorithm(S2CloudCnnAlgorithm):
                                 'folder of band files)'), optional=True))
         self.addParameter(QgsProcessingParameterMultipleLayers(
             self.BAND_FILES, self.tr('Band files *_B01 ... *_B12 (instead of a product)'),
-            QgsProcessing.TypeFile, optional=True))
+            SOURCE_FILE, optional=True))
         self.addParameter(QgsProcessingParameterExtent(
             self.EXTENT, self.tr('Crop to extent'), optional=True))
         crs = QgsProcessingParameterCrs(
@@ -76,10 +75,9 @@ class StackL1cAlgorithm(S2CloudCnnAlgorithm):
             optional=True)
         resolution = QgsProcessingParameterNumber(
             self.RESOLUTION, self.tr('Pixel size in metres (a multiple of 60; the model needs 60)'),
-            QgsProcessingParameterNumber.Integer, defaultValue=60, minValue=60)
+            NUMBER_INTEGER, defaultValue=60, minValue=60)
         for parameter in (crs, resolution):
-            parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-            self.addParameter(parameter)
+            self.addParameter(advanced(parameter))
         self.addParameter(QgsProcessingParameterRasterDestination(
             self.OUTPUT, self.tr('13-band reflectance stack at 60 m')))
         self.addOutput(QgsProcessingOutputNumber(

@@ -9,7 +9,6 @@ from qgis.core import (
     QgsFeatureSink,
     QgsField,
     QgsFields,
-    QgsProcessing,
     QgsProcessingException,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFile,
@@ -27,6 +26,7 @@ from .class_parameters import (
     class_mapping,
 )
 from .core.summary import COLUMNS, Method, summarize, write_outputs
+from .qgis_compat import FILE_FOLDER, SOURCE_RASTER, SOURCE_VECTOR
 
 HELP = """Evaluates many predicted cloud masks against their ground truths, as the paper's \
 Table 4 and Figures 3-4 do, for up to three methods side by side (e.g. the CNN, Sen2Cor SCL and \
@@ -73,19 +73,19 @@ class SummarizeEvaluationsAlgorithm(S2CloudCnnAlgorithm):
         for number, (suffix, name, preset) in enumerate(SLOTS, start=1):
             self.addParameter(QgsProcessingParameterMultipleLayers(
                 self.PREDICTIONS + suffix, self.tr(f'Method {number}: predicted masks'),
-                QgsProcessing.TypeRaster, optional=number > 1))
+                SOURCE_RASTER, optional=number > 1))
             self.addParameter(QgsProcessingParameterString(
                 self.METHOD_NAME + suffix, self.tr(f'Method {number}: name'), defaultValue=name))
             add_class_parameters(self, self.PREDICTION + suffix, f'Method {number}', preset)
         self.addParameter(QgsProcessingParameterMultipleLayers(
-            self.GROUND_TRUTHS, self.tr('Ground truths'), QgsProcessing.TypeRaster,
+            self.GROUND_TRUTHS, self.tr('Ground truths'), SOURCE_RASTER,
             optional=True))
         self.addParameter(QgsProcessingParameterFile(
             self.GROUND_TRUTH_FOLDER, self.tr('Folder of ground truths'),
-            QgsProcessingParameterFile.Folder, optional=True))
+            FILE_FOLDER, optional=True))
         add_class_parameters(self, self.GROUND_TRUTH, 'Ground truth', 'mask')
         self.addParameter(QgsProcessingParameterFeatureSink(
-            self.OUTPUT, self.tr('Metrics table'), QgsProcessing.TypeVector, optional=True))
+            self.OUTPUT, self.tr('Metrics table'), SOURCE_VECTOR, optional=True))
         self.addParameter(QgsProcessingParameterFileDestination(
             self.OUTPUT_CSV, self.tr('Metrics CSV'), self.tr('CSV files (*.csv)'),
             optional=True))
@@ -166,7 +166,7 @@ class SummarizeEvaluationsAlgorithm(S2CloudCnnAlgorithm):
         for record in summary.records():
             feature = QgsFeature(fields)
             feature.setAttributes([record.get(column) for column in COLUMNS])
-            sink.addFeature(feature, QgsFeatureSink.FastInsert)
+            sink.addFeature(feature, QgsFeatureSink.Flag.FastInsert)
         return sink_id
 
 

@@ -1,0 +1,36 @@
+"""Enum values spelled as each QGIS wants them, so one code base runs on 3.22 and QGIS 4.
+
+QGIS 3.36+ and QGIS 4 (Qt 6) scope them in `Qgis`; 3.22 has only the class-level names.
+"""
+
+from qgis.core import (
+    Qgis,
+    QgsProcessing,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterNumber,
+)
+
+
+def _pick(scoped_enum, member, legacy_owner, legacy_name):
+    enum = getattr(Qgis, scoped_enum, None)
+    return getattr(enum, member) if enum is not None else getattr(legacy_owner, legacy_name)
+
+
+FLAG_ADVANCED = _pick('ProcessingParameterFlag', 'Advanced',
+                      QgsProcessingParameterDefinition, 'FlagAdvanced')
+NUMBER_DOUBLE = _pick('ProcessingNumberParameterType', 'Double',
+                      QgsProcessingParameterNumber, 'Double')
+NUMBER_INTEGER = _pick('ProcessingNumberParameterType', 'Integer',
+                       QgsProcessingParameterNumber, 'Integer')
+FILE_FOLDER = _pick('ProcessingFileParameterBehavior', 'Folder',
+                    QgsProcessingParameterFile, 'Folder')
+SOURCE_RASTER = _pick('ProcessingSourceType', 'Raster', QgsProcessing, 'TypeRaster')
+SOURCE_VECTOR = _pick('ProcessingSourceType', 'Vector', QgsProcessing, 'TypeVector')
+SOURCE_FILE = _pick('ProcessingSourceType', 'File', QgsProcessing, 'TypeFile')
+
+
+def advanced(parameter):
+    """Mark a parameter as advanced (folded under 'Advanced Parameters') and return it."""
+    parameter.setFlags(parameter.flags() | FLAG_ADVANCED)
+    return parameter
