@@ -100,8 +100,7 @@ def batch_detect():
 
 def styled_mask_on_map():
     """The RGB of the scene with the styled cloud mask over it, as an analyst sees it."""
-    from qgis.core import (QgsContrastEnhancement, QgsMultiBandColorRenderer,
-                           QgsRasterMinMaxOrigin)
+    from qgis.core import QgsContrastEnhancement, QgsMultiBandColorRenderer, QgsRasterMinMaxOrigin
 
     project = QgsProject.instance()
     project.removeAllMapLayers()
@@ -141,7 +140,8 @@ def install_from_zip():
     provider = registry.providerById('s2cloudcnn')
     RESULT['installed_into'] = qgis.utils.home_plugin_path
     RESULT['active_plugins'] = sorted(active_plugins)
-    RESULT['provider_algorithms'] = sorted(a.id() for a in provider.algorithms()) if provider else []
+    algorithms = provider.algorithms() if provider else []
+    RESULT['provider_algorithms'] = sorted(algorithm.id() for algorithm in algorithms)
 
 
 def close_unexpected_dialogs():

@@ -13,13 +13,15 @@ from qgis.core import (
     QgsProcessingModelAlgorithm,
     QgsProcessingModelChildAlgorithm,
     QgsProcessingModelChildDependency,
-    QgsProcessingModelChildParameterSource as Source,
     QgsProcessingModelOutput,
     QgsProcessingModelParameter,
     QgsProcessingParameterEnum,
     QgsProcessingParameterExtent,
     QgsProcessingParameterFile,
     QgsProcessingParameterRasterLayer,
+)
+from qgis.core import (
+    QgsProcessingModelChildParameterSource as Source,
 )
 from qgis.PyQt.QtCore import QPointF
 

@@ -65,7 +65,9 @@ def create_geotiff(path, width, height, band_count, data_type, geotransform, pro
 
     Args:
         path: file to create.
-        width, height, band_count: raster size.
+        width: columns.
+        height: rows.
+        band_count: number of bands.
         data_type: a GDAL type, e.g. gdal.GDT_Float32.
         geotransform: six-number GDAL geotransform.
         projection: WKT of the CRS.
