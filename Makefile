@@ -15,7 +15,8 @@ APT_PACKAGES := qgis python3-qgis qgis-providers python3-gdal gdal-bin python3-m
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 DEPLOY_DIR ?= $(HOME)/.local/share/QGIS/QGIS3/profiles/default/python/plugins
 # The environment every QGIS run of ours gets: headless, our plugin enabled, venv packages visible.
-QGIS_ENV = QT_QPA_PLATFORM=offscreen XDG_RUNTIME_DIR=$(QGIS_HOME)/runtime \
+# GDAL_PAM_ENABLED=NO: QGIS would save .aux.xml statistics beside the inputs it loads.
+QGIS_ENV = QT_QPA_PLATFORM=offscreen XDG_RUNTIME_DIR=$(QGIS_HOME)/runtime GDAL_PAM_ENABLED=NO \
 	QGIS_PLUGINPATH=$(QGIS_HOME)/plugins QGIS_CUSTOM_CONFIG_PATH=$(QGIS_HOME)/config \
 	PYTHONPATH=$(CURDIR)/$(VENV)/site-packages-link$${PYTHONPATH:+:$$PYTHONPATH}
 

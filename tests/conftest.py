@@ -6,6 +6,9 @@ import subprocess
 import sys
 
 os.environ.setdefault('QT_QPA_PLATFORM', 'offscreen')
+# QGIS saves statistics (.aux.xml) beside every raster it loads as a layer, test inputs included;
+# test_inputs_untouched.py turns this back on to show that our own code writes nothing there.
+os.environ['GDAL_PAM_ENABLED'] = 'NO'
 sys.path.append('/usr/share/qgis/python/plugins')  # QGIS's own `processing` package
 
 import pytest  # noqa: E402

@@ -1,0 +1,48 @@
+"""The core never writes beside its inputs, even with GDAL's side-car files (PAM) enabled.
+
+The test session turns PAM off (conftest.py) because QGIS itself saves statistics beside any
+raster it loads as a layer; this test turns it back on to show our own code writes nothing.
+"""
+
+import os
+import shutil
+
+import pytest
+from conftest import data_path
+from osgeo import gdal
+
+from algorithms.core.detect import DetectOptions, detect_clouds
+from algorithms.core.evaluate import evaluate
+from algorithms.core.inference import bundled_model_path
+from algorithms.core.metrics import mapping_for
+from algorithms.core.stack import stack_l1c
+
+
+@pytest.fixture
+def pam_enabled():
+    gdal.SetConfigOption('GDAL_PAM_ENABLED', 'YES')
+    yield
+    gdal.SetConfigOption('GDAL_PAM_ENABLED', None)
+
+
+def _listing(folder):
+    return sorted(os.listdir(folder))
+
+
+def test_stack_detect_evaluate_leave_input_folders_as_they_were(tmp_path, pam_enabled):
+    inputs, outputs = tmp_path / 'inputs', tmp_path / 'outputs'
+    inputs.mkdir()
+    outputs.mkdir()
+    for name in ('l1c/S2A_MSIL1C_20240120T105341_N0510_R051_T31TCJ_20240120T125244.SAFE.zip',
+                 'detect/betsiboka_crop_toa13.tif', 'oncloudn/kgvd.tif'):
+        shutil.copy(data_path(*name.split('/')), inputs)
+    before = _listing(inputs)
+    stack_l1c(str(next(inputs.glob('*.zip'))), str(outputs / 'stack.tif'))
+    crop = str(inputs / 'betsiboka_crop_toa13.tif')
+    detect_clouds(crop, str(outputs / 'mask.tif'), bundled_model_path('s2cloudcnn-l1c13'),
+                  DetectOptions(probability_path=str(outputs / 'probability.tif')))
+    label = str(inputs / 'kgvd.tif')
+    evaluate(label, label, mapping_for('mask'), mapping_for('mask'),
+             error_map=str(outputs / 'errors.tif'))
+    assert _listing(inputs) == before
+    assert len(_listing(outputs)) >= 4
