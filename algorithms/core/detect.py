@@ -17,9 +17,11 @@ from osgeo import gdal, osr
 from . import raster_io
 from .errors import CancelledError, NoValidDataError
 from .inference import open_session, read_model
+from .l1c_product import open_product
 from .model_input import extent_window, open_model_input, read_context
 from .patches import PlainEvaluator, padded_block
 from .shared_conv import SharedConvEvaluator, SharedConvUnavailable, build_shared_conv_evaluator
+from .stack import stack_l1c
 from .windows import Window, iter_windows
 
 gdal.UseExceptions()
@@ -120,6 +122,7 @@ def detect_clouds(source, mask_path, model_path, options=None, progress=None, is
         window = extent_window(model_input, _extent_in(options, model_input.projection))
         evaluator = _evaluator(model_path, metadata, cpu_session, options, log)
         _report_provider(evaluator, options.provider, log, warn)
+
         def step(percent):
             progress(start + percent * (100 - start) / 100)
 
@@ -137,9 +140,6 @@ def _raster_of(source, scratch, options, progress, is_canceled):
     """Return (raster path, notes): `source` itself, or its 60 m stack written to `scratch`."""
     if not is_product(source):
         return source, []
-    from .l1c_product import open_product
-    from .stack import stack_l1c
-
     product = open_product(source)
     epsg = product.choose_epsg(None)
     extent = _extent_in(options, f'EPSG:{epsg}')
