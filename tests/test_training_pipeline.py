@@ -173,3 +173,26 @@ def test_label_screen_flags_labels_that_contradict_their_image():
     swapped = generator.LabelledImage('swapped', images[0].reflectance,
                                       (1 - images[0].labels).astype(np.int8))
     assert datasets.blue_rule_agreement(swapped) < 0.3
+
+
+@pytest.mark.parametrize('variant', ['leakyrelu', 'relu', 'bn_leakyrelu'])
+def test_every_variant_exports_and_matches_pytorch_on_real_patches(tmp_path, variant):
+    from algorithms.core.bands import L1C_BANDS
+    from algorithms.core.model_metadata import ModelMetadata
+    from models.training.export import check_export, export_onnx
+    from models.training.network import CloudCnn
+
+    patches = np.stack([datasets.read_image(data_path('training', f'l1c13_{kind}.tif'), 1e-4)
+                        for kind in ('cloudy', 'clear')])
+    model = CloudCnn(patches.mean(axis=(0, 2, 3)), patches.std(axis=(0, 2, 3)),
+                     filters=(4, 8, 16), variant=variant)
+    meta = ModelMetadata(
+        model_id='variant-test', version='0', bands=L1C_BANDS, resolution_m=60.0, patch_size=16,
+        padding=8, input_kind='toa_reflectance', band_mean=(0.1,) * 13, band_std=(1.0,) * 13,
+        threshold=0.5, variant=variant, filters=(4, 8, 16), trained_on='nothing (untrained)')
+    path = export_onnx(model, meta, str(tmp_path / 'model.onnx'))
+    check = check_export(model, path, patches)
+    assert check['probability_max_abs_diff'] <= 1e-5
+    batch_norm = [n for n in onnx.load(path).graph.node if n.op_type == 'BatchNormalization']
+    # Batch norm is folded into the convolution by the exporter in eval mode, or kept.
+    assert variant == 'bn_leakyrelu' or not batch_norm
