@@ -141,53 +141,62 @@ def sample_patches(images, count, seed):
     return np.concatenate(patches)[:count]
 
 
+def build_metadata(model_id, dataset, model, variant, pooled):
+    """The ModelMetadata of a trained model (held-out metrics pooled per label source)."""
+    return ModelMetadata(
+        model_id=model_id, version=VERSION, bands=dataset.bands,
+        resolution_m=dataset.resolution_m, patch_size=16, padding=8,
+        input_kind=dataset.input_kind,
+        band_mean=tuple(float(v) for v in model.band_mean.flatten()),
+        band_std=tuple(float(v) for v in model.band_std.flatten()), threshold=THRESHOLD,
+        variant=variant, filters=model.filters, trained_on=dataset.trained_on,
+        heldout_metrics={'nature': dataset.heldout_nature, **{
+            source: {k: round(values[k], 4) for k in report.SUMMARY_KEYS}
+            for source, values in pooled.items()}})
+
+
+def write_records(results, title, history, per_image, pooled, summary):
+    """Curves (CSV + PNG), per-image held-out metrics and the JSON summary."""
+    os.makedirs(results, exist_ok=True)
+    report.write_csv(os.path.join(results, 'curves.csv'), report.CURVE_FIELDS, history)
+    report.plot_curves(os.path.join(results, 'curves.png'), history, title)
+    report.write_csv(os.path.join(results, 'heldout_metrics.csv'), report.METRIC_FIELDS,
+                     [*per_image, *({'image': f'ALL {source} (pooled)', **values}
+                                    for source, values in pooled.items())])
+    report.write_json(os.path.join(results, 'summary.json'), summary)
+
+
 def main(argv=None):
     """Train one model from the command line; write the ONNX file and its records."""
     args = parse_args(argv)
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     torch.use_deterministic_algorithms(True)
-    start = time.perf_counter()
     dataset = sources.load(args)
     model_id = args.model_id or dataset.model_id
     output = args.output or os.path.join(REPO, 'models', f'{model_id}.onnx')
-    results = args.results or os.path.join(REPO, 'models', 'training', 'results', model_id)
-    os.makedirs(results, exist_ok=True)
     print(f'{model_id}: {len(dataset.train)} training and {len(dataset.heldout)} held-out '
-          f'images ({time.perf_counter() - start:.1f} s to load)', flush=True)
-    band_mean, band_std = band_statistics(dataset.train)
-    filters = tuple(int(f) for f in args.filters.split(','))
-    model = CloudCnn(band_mean, band_std, filters=filters, variant=args.variant)
-    train_start = time.perf_counter()
+          'images', flush=True)
+    model = CloudCnn(*band_statistics(dataset.train), variant=args.variant,
+                     filters=tuple(int(f) for f in args.filters.split(',')))
+    start = time.perf_counter()
     history = fit(model, dataset.train, dataset.heldout, args,
                   log=lambda text: print(text, flush=True))
-    train_seconds = time.perf_counter() - train_start
+    train_seconds = time.perf_counter() - start
     per_image, pooled = evaluate(model, dataset.heldout, args.metric_stride)
-    metadata = ModelMetadata(
-        model_id=model_id, version=VERSION, bands=dataset.bands,
-        resolution_m=dataset.resolution_m, patch_size=16, padding=8,
-        input_kind=dataset.input_kind, band_mean=tuple(float(v) for v in band_mean),
-        band_std=tuple(float(v) for v in band_std), threshold=THRESHOLD, variant=args.variant,
-        filters=filters, trained_on=dataset.trained_on,
-        heldout_metrics={'nature': dataset.heldout_nature, **{
-            source: {k: round(values[k], 4) for k in report.SUMMARY_KEYS}
-            for source, values in pooled.items()}})
+    metadata = build_metadata(model_id, dataset, model, args.variant, pooled)
     export_onnx(model, metadata, output)
-    check = check_export(model, output, sample_patches(dataset.heldout, 2000, args.seed))
     summary = {'model_id': model_id, 'version': VERSION, 'arguments': vars(args),
                'train_seconds': round(train_seconds, 1), 'heldout_pooled': pooled,
-               'export_check': check, 'sha256': report.sha256(output),
-               'size_bytes': os.path.getsize(output), 'torch': torch.__version__,
-               'onnx_ms_per_10k_patches_1_thread': round(
+               'export_check': check_export(model, output,
+                                            sample_patches(dataset.heldout, 2000, args.seed)),
+               'sha256': report.sha256(output), 'size_bytes': os.path.getsize(output),
+               'torch': torch.__version__, 'onnx_ms_per_10k_patches_1_thread': round(
                    report.onnx_cost_ms_per_10k(output, len(dataset.bands)), 1),
                'label_counts': dataset.label_counts(), 'notes': dataset.notes}
-    report.write_csv(os.path.join(results, 'curves.csv'), report.CURVE_FIELDS, history)
-    report.plot_curves(os.path.join(results, 'curves.png'), history, f'{model_id} '
-                       f'({args.variant}, filters {filters})')
-    report.write_csv(os.path.join(results, 'heldout_metrics.csv'), report.METRIC_FIELDS,
-                     [*per_image, *({'image': f'ALL {source} (pooled)', **values}
-                                    for source, values in pooled.items())])
-    report.write_json(os.path.join(results, 'summary.json'), summary)
+    write_records(args.results or os.path.join(REPO, 'models', 'training', 'results', model_id),
+                  f'{model_id} ({args.variant}, filters {model.filters})', history, per_image,
+                  pooled, summary)
     print(f'wrote {output} ({summary["size_bytes"]} bytes, sha256 {summary["sha256"]}); '
           f'training {train_seconds:.0f} s; held-out {metadata.heldout_metrics}', flush=True)
     return summary
