@@ -160,3 +160,16 @@ def test_missing_onnxruntime_disables_the_algorithm_with_the_install_command(mon
     monkeypatch.setattr(detect_clouds, 'onnxruntime_status', lambda: OnnxRuntimeStatus(False))
     ok, message = detect_clouds.DetectCloudsAlgorithm().canExecute()
     assert not ok and 'pip' in message and 'onnxruntime' in message
+
+
+def test_optional_outputs_left_empty_in_a_batch_are_not_queued_for_loading(
+        tmp_path, run_algorithm, model, crop):
+    from qgis.core import QgsProcessingContext, QgsProcessingOutputLayerDefinition, QgsProject
+
+    context = QgsProcessingContext()
+    empty = QgsProcessingOutputLayerDefinition('')  # what the batch dialog sends
+    empty.destinationProject = QgsProject.instance()
+    result = run_algorithm(ALG, params(tmp_path, model, crop, PROBABILITY=empty,
+                                       OUTPUT_NATIVE=empty), context=context)
+    assert result['PROBABILITY'] is None and result['OUTPUT_NATIVE'] is None
+    assert '' not in context.layersToLoadOnCompletion()
