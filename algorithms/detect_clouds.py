@@ -4,7 +4,6 @@ from qgis.core import (
     QgsProcessingOutputLayerDefinition,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
-    QgsProcessingParameterDefinition,
     QgsProcessingParameterExtent,
     QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
@@ -24,6 +23,7 @@ from .model_choice import (
     model_path,
     static_enum,
 )
+from .qgis_compat import NUMBER_DOUBLE, NUMBER_INTEGER, advanced
 from .styles import style_raster_output
 
 PROVIDER_CHOICES = ('Auto', 'CPU', 'CUDA')
@@ -83,20 +83,17 @@ class DetectCloudsAlgorithm(S2CloudCnnAlgorithm):
         add_model_parameters(self)
         self.addParameter(QgsProcessingParameterNumber(
             self.THRESHOLD, self.tr('Cloud probability threshold (empty: the model\'s)'),
-            QgsProcessingParameterNumber.Double, optional=True, minValue=0.0, maxValue=1.0))
+            NUMBER_DOUBLE, optional=True, minValue=0.0, maxValue=1.0))
         self.addParameter(static_enum(self.EXECUTION_PROVIDER, self.tr('Execution provider'),
                                        PROVIDER_CHOICES))
         self.addParameter(QgsProcessingParameterExtent(
             self.EXTENT, self.tr('Only this extent'), optional=True))
-        batch = QgsProcessingParameterNumber(
+        self.addParameter(advanced(QgsProcessingParameterNumber(
             self.BATCH_SIZE, self.tr('Pixels per inference batch (0: 256 on CPU, 8192 on GPU)'),
-            QgsProcessingParameterNumber.Integer, 0, minValue=0,
-            maxValue=1 << 20)
-        native = static_enum(self.NATIVE_RESOLUTION,
-                              self.tr('Grid of the native-resolution mask'), NATIVE_CHOICES)
-        for parameter in (batch, native):
-            parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-            self.addParameter(parameter)
+            NUMBER_INTEGER, 0, minValue=0, maxValue=1 << 20)))
+        self.addParameter(advanced(static_enum(
+            self.NATIVE_RESOLUTION, self.tr('Grid of the native-resolution mask'),
+            NATIVE_CHOICES)))
         self.addParameter(QgsProcessingParameterRasterDestination(
             self.OUTPUT, self.tr('Cloud mask')))
         self.addParameter(QgsProcessingParameterRasterDestination(
