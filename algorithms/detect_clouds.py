@@ -1,7 +1,6 @@
 """Processing algorithm: detect clouds with the patch-to-pixel CNN, on GPU or CPU."""
 
 from qgis.core import (
-    QgsProcessingOutputLayerDefinition,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterExtent,
@@ -153,19 +152,6 @@ class DetectCloudsAlgorithm(S2CloudCnnAlgorithm):
                 self.OUTPUT_NATIVE: result.native_mask_path,
                 self.CLOUD_FRACTION: result.cloud_fraction, self.PROVIDER_USED: result.provider}
 
-    def _optional_output(self, parameters, name, context):
-        """Return an optional output's path, or None when it was left empty.
-
-        The batch dialog passes an empty output as a definition with an empty sink; asking
-        Processing for its path would queue '' for loading ("not correctly generated").
-        """
-        value = parameters.get(name)
-        if isinstance(value, QgsProcessingOutputLayerDefinition):
-            value = value.sink.staticValue()
-        if not value:
-            return None
-        return self.parameterAsOutputLayer(parameters, name, context) or None
-
     def _options(self, parameters, context, provider):
         threshold = parameters.get(self.THRESHOLD)
         extent = None
@@ -173,10 +159,10 @@ class DetectCloudsAlgorithm(S2CloudCnnAlgorithm):
             rect = self.parameterAsExtent(parameters, self.EXTENT, context)
             extent = (rect.xMinimum(), rect.yMinimum(), rect.xMaximum(), rect.yMaximum())
         crs = self.parameterAsExtentCrs(parameters, self.EXTENT, context)
-        native = self._optional_output(parameters, self.OUTPUT_NATIVE, context)
+        native = self.optional_output_layer(parameters, self.OUTPUT_NATIVE, context)
         resolution = self.parameterAsEnumString(parameters, self.NATIVE_RESOLUTION, context)
         return DetectOptions(
-            probability_path=self._optional_output(parameters, self.PROBABILITY, context),
+            probability_path=self.optional_output_layer(parameters, self.PROBABILITY, context),
             threshold=None if threshold in (None, '') else self.parameterAsDouble(
                 parameters, self.THRESHOLD, context),
             provider=provider.lower(), extent=extent,
