@@ -1,6 +1,7 @@
-"""Whole-scene view of the l1c13 model on Betsiboka next to s2cloudless and the agreement labels.
+"""Whole-scene views: l1c13 on Betsiboka beside s2cloudless and its labels; rgbn on a chip.
 
 Example: python -m models.training.scene_figure (writes results/s2cloudcnn-l1c13/betsiboka_*)
+and python -m models.training.scene_figure kgwg (results/s2cloudcnn-rgbn/kgwg_*).
 """
 
 import os
@@ -37,22 +38,24 @@ def predict_scene(model_path, reflectance, rows_per_run=16):
     return probability
 
 
-def _figure(path, rgb, panels, cut):
+def _figure(path, rgb, panels, cut=None, title=''):
     import matplotlib
 
     matplotlib.use('Agg')
     from matplotlib import pyplot
 
-    figure, axes = pyplot.subplots(1, 1 + len(panels), figsize=(4 * (1 + len(panels)), 6.5))
+    height = 4.6 if cut is None else 6.5  # Betsiboka is taller than wide
+    figure, axes = pyplot.subplots(1, 1 + len(panels), figsize=(4 * (1 + len(panels)), height))
     axes[0].imshow(rgb)
-    axes[0].set_title('B04 B03 B02 (TOA x 3)')
-    for axis, (title, image, limits) in zip(axes[1:], panels):
+    axes[0].set_title('B04 B03 B02 (reflectance x 3)')
+    for axis, (name, image, limits) in zip(axes[1:], panels):
         axis.imshow(image, vmin=limits[0], vmax=limits[1], cmap='viridis')
-        axis.set_title(title)
+        axis.set_title(name)
     for axis in axes:
-        axis.axvline(cut, color='red', linewidth=1)
+        if cut is not None:
+            axis.axvline(cut, color='red', linewidth=1)
         axis.set_axis_off()
-    figure.suptitle('Betsiboka: right of the red line = held-out region')
+    figure.suptitle(title)
     figure.tight_layout(rect=(0, 0, 1, 0.94))
     figure.savefig(path, dpi=80)
     pyplot.close(figure)
@@ -76,9 +79,25 @@ def main(model_path=None, results=None):
     rgb = np.clip(np.nan_to_num(reflectance[[3, 2, 1]]).transpose(1, 2, 0) * 3, 0, 1)
     _figure(os.path.join(results, 'betsiboka_scene.png'), rgb, [
         ('agreement labels (-1 none, 0, 1)', labels, (-1, 1)),
-        ('s2cloudless probability', s2c, (0, 1)), ('CNN P(cloud)', cnn, (0, 1))], cut)
+        ('s2cloudless probability', s2c, (0, 1)), ('CNN P(cloud)', cnn, (0, 1))], cut,
+        'Betsiboka: right of the red line = held-out region')
     return row
 
 
+def chip_figure(chip, model_path=None, results=None):
+    """Figure of an On Cloud N chip: image, human labels, rgbn P(cloud)."""
+    model_path = model_path or os.path.join(REPO, 'models', 's2cloudcnn-rgbn.onnx')
+    results = results or os.path.join(REPO, 'models', 'training', 'results', 's2cloudcnn-rgbn')
+    image = datasets.read_oncloudn(os.path.join(SHARED_DATA, 'labelled', 'oncloudn'), [chip])[0]
+    rgb = np.clip(image.reflectance[[2, 1, 0]].transpose(1, 2, 0) * 3, 0, 1)
+    _figure(os.path.join(results, f'{chip}_labels_vs_cnn.png'), rgb, [
+        ('human labels', image.labels, (0, 1)),
+        ('CNN P(cloud)', predict_scene(model_path, image.reflectance), (0, 1))],
+        title=f'On Cloud N chip {chip} (L2A B04 B03 B02 x 3)')
+
+
 if __name__ == '__main__':
-    print(main())
+    if len(sys.argv) > 1:
+        chip_figure(sys.argv[1])
+    else:
+        print(main())
