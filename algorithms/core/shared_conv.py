@@ -7,14 +7,17 @@ padding cut taps off. So per block we compute 9 maps (kernel complete, or withou
 row and/or left/right column), apply the activation and a stride-1 2x2 max pool, and gather
 every patch's pooled 8 x 8 cells from them. The rest of the graph (the "head", cut out of the
 model after the first pool) then runs per pixel. The kernels, bias and leaky slope are read back
-from the model by probing its `conv1_linear`/`conv1` outputs with impulses, and the result is
+from the model by probing its `conv1_linear`/`conv1` outputs (kernels.py), and the result is
 checked against the complete graph before use.
 """
 
 import numpy as np
 
 from . import onnx_graph
+from .errors import ModelError
 from .inference import open_session
+from .kernel_file import model_runner
+from .kernels import activation_of, probe_first_layer
 
 # Row/column types of a patch position: first (T), inner (M), last (B).
 _FIRST, _INNER, _LAST = 0, 1, 2
@@ -23,7 +26,6 @@ _KEPT = {_FIRST: (0, 1), _INNER: (-1, 0, 1), _LAST: (-1, 0)}
 # Which activation map each half of a 2x2 pooling window uses, per pooled cell type.
 _POOL_PARTS = {_FIRST: (_FIRST, _INNER), _INNER: (_INNER, _INNER), _LAST: (_INNER, _LAST)}
 SELF_CHECK_TOLERANCE = 1e-4
-IMPULSE = 100.0  # standard deviations: a large step keeps the tap's relative rounding small
 _NHWC_INPUT = 'pooled_nhwc'
 
 
@@ -132,30 +134,19 @@ def _cut_head(model_path, metadata):
 def _probe_first_layer(session, metadata):
     """Read conv1's kernels [3, 3, bands, filters], bias [filters] and leaky slope.
 
-    Probed in the graph's normalised space n = (x - band_mean) / band_std: a patch equal to
-    the band means is n = 0 everywhere, so its response is the bias alone, and a step of
-    IMPULSE standard deviations at one pixel gives one kernel tap. Working in n (not in
-    reflectance, where the bias would absorb large mean terms) keeps float32 rounding as small
-    as the complete graph's.
+    kernels.py reads them back from the graph (impulses in its normalised space, exact to
+    float32 rounding); a first layer that is not a 3x3 conv and a leaky ReLU rules out the
+    fast path.
     """
-    bands, size = len(metadata.bands), metadata.patch_size
-    centre = size // 2
-    mean, std = _normalisation(metadata)
-    probes = np.broadcast_to(mean[:, None, None], (1 + 9 * bands, bands, size, size)).copy()
-    for k, (dr, dc, band) in enumerate(np.ndindex(3, 3, bands), start=1):
-        probes[k, band, centre + dr - 1, centre + dc - 1] += IMPULSE * std[band]
-    stepped = np.array([probes[1 + band, band, centre - 1, centre - 1] for band in range(bands)])
-    step = (stepped - mean) / std  # what the graph's own normalisation makes of the step
-    linear = session.run(metadata.linear_outputs[0], {metadata.input_name: probes})
-    response = linear[1:, :, centre, centre] - linear[0, :, centre, centre]
-    kernels = response.reshape(3, 3, bands, -1) / step[:, None]
-    rng = np.random.default_rng(0)
-    sample = rng.uniform(0, 0.6, (16, bands, size, size)).astype(np.float32)
-    pre, post = (session.session.run([name], {metadata.input_name: sample})[0]
-                 for name in (metadata.linear_outputs[0], metadata.feature_outputs[0]))
-    negative = pre < -1e-3
-    slope = float(np.median(post[negative] / pre[negative])) if negative.any() else 0.0
-    return kernels.astype(np.float32), linear[0, :, centre, centre], np.float32(slope)
+    run = model_runner(session, metadata)
+    try:
+        probed = probe_first_layer(run, metadata)['normalised']
+        slope = activation_of(run, metadata, 1)['negative_slope']
+    except ModelError as error:
+        raise SharedConvUnavailable(str(error)) from error
+    weights = probed['weights'].transpose(2, 3, 1, 0)  # [F, bands, i, j] -> [i, j, bands, F]
+    return (np.ascontiguousarray(weights, np.float32), probed['bias'].astype(np.float32),
+            np.float32(slope))
 
 
 def _normalisation(metadata):
