@@ -6,7 +6,7 @@ import os
 import numpy as np
 from osgeo import gdal
 
-from .plots import _figure, _save
+from .plots import new_figure, save_png
 from .report import esc, page, table, write_text
 
 # Side in pixels of each map in the contact sheet: maps are read decimated by GDAL, so a
@@ -42,7 +42,7 @@ def contact_sheet(maps_path, png_path, title):
     columns = min(MAX_COLUMNS, count)
     rows = math.ceil(count / columns)
     aspect = dataset.RasterYSize / dataset.RasterXSize
-    figure = _figure(1.6 * columns + 0.2, (1.6 * aspect + 0.3) * rows + 0.5)
+    figure = new_figure(1.6 * columns + 0.2, (1.6 * aspect + 0.3) * rows + 0.5)
     for index in range(1, count + 1):
         axes = figure.add_subplot(rows, columns, index)
         image = np.ma.masked_invalid(_stretch(_thumbnail(dataset, index).astype(np.float64)))
@@ -53,7 +53,7 @@ def contact_sheet(maps_path, png_path, title):
         axes.set_yticks([])
     figure.suptitle(title, fontsize=10)
     figure.tight_layout(rect=(0, 0, 1, 0.97))
-    _save(figure, png_path)
+    save_png(figure, png_path)
 
 
 def _stats_rows(result, strongest):

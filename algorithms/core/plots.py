@@ -1,4 +1,4 @@
-"""Headless PNG plots of many evaluations: per-image bars (paper Fig. 3), box plots (Fig. 4)."""
+"""Headless PNG plots: the Agg figure helpers, per-image bars (paper Fig. 3), box plots (Fig. 4)."""
 
 import math
 
@@ -11,7 +11,7 @@ BOX_METRICS = BAR_METRICS + (('iou', 'IoU'), ('kappa', "Cohen's kappa"))
 COLOURS = ('#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd')
 
 
-def _figure(width, height):
+def new_figure(width, height):
     """Return a matplotlib Figure drawn by the Agg canvas (no GUI, no global backend switch)."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -26,7 +26,8 @@ def _figure(width, height):
     return figure
 
 
-def _save(figure, path):
+def save_png(figure, path):
+    """Write `figure` as a PNG at `path` atomically (temporary file, then rename)."""
     with raster_io.atomic_output(path) as temporary:
         figure.savefig(temporary, format='png')
 
@@ -41,7 +42,7 @@ def per_image_bars(images, methods, values, path):
         path: PNG to write.
 
     """
-    figure = _figure(max(6.0, 0.45 * len(images) * len(methods) + 2), 9)
+    figure = new_figure(max(6.0, 0.45 * len(images) * len(methods) + 2), 9)
     width = 0.8 / len(methods)
     for row, (metric, label) in enumerate(BAR_METRICS):
         axes = figure.add_subplot(len(BAR_METRICS), 1, row + 1)
@@ -59,7 +60,7 @@ def per_image_bars(images, methods, values, path):
     figure.legend(handles, labels, loc='upper right', ncol=len(methods), fontsize='small')
     figure.suptitle('Metrics per image', x=0.3)
     figure.tight_layout(rect=(0, 0, 1, 0.97))
-    _save(figure, path)
+    save_png(figure, path)
 
 
 def _lower_limit(values, metric):
@@ -77,7 +78,7 @@ def box_plots(methods, values, path):
         path: PNG to write.
 
     """
-    figure = _figure(11, 6.5)
+    figure = new_figure(11, 6.5)
     for index, (metric, label) in enumerate(BOX_METRICS):
         axes = figure.add_subplot(2, 3, index + 1)
         series = [[v[metric] for (m, _), v in values.items() if m == method] for method in methods]
@@ -91,4 +92,4 @@ def box_plots(methods, values, path):
         axes.grid(axis='y', alpha=0.3)
     figure.suptitle('Distribution over images')
     figure.tight_layout()
-    _save(figure, path)
+    save_png(figure, path)
