@@ -8,29 +8,27 @@ A second qgis_process call stacks the same area for the quick-look's colours.
 
 import os
 import shlex
-import subprocess
 import sys
 
 import matplotlib
+from conftest import REPO, data_path
+from conftest import qgis_process as run_qgis_process
 
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from osgeo import gdal  # noqa: E402
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PRODUCT = os.path.join(REPO, 'tests', 'data', 'l1c',
-                       'S2A_MSIL1C_20170430T103021_N0205_R108_T32UPV_20170430T103024.SAFE.zip')
+PRODUCT = data_path('l1c',
+                    'S2A_MSIL1C_20170430T103021_N0205_R108_T32UPV_20170430T103024.SAFE.zip')
 EXTENT = '600000,609240,5468520,5500020 [EPSG:32632]'  # the imaged strip, 154 x 525 px at 60 m
 OUT = os.path.join(REPO, 'build', 'demo')
 
 
 def qgis_process(*args):
     """Run qgis_process the way the README shows (make qgis_process), echoing its log."""
-    command = ['make', '--no-print-directory', '-s', 'qgis_process',
-               'ARGS=' + ' '.join(shlex.quote(str(a)) for a in args)]
     print('$ qgis_process', ' '.join(shlex.quote(str(a)) for a in args), flush=True)
-    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+    done = run_qgis_process(*args, check=False, timeout=None)
     log = [line for line in done.stdout.splitlines() if line and not line.startswith('-')]
     print('\n'.join(f'  {line}' for line in log[-12:]))
     if done.returncode:
