@@ -62,13 +62,10 @@ def main(argv=None):
 def _interleaved_costs(models, rounds=3):
     # Timings taken during the training runs saw different loads: measure again, interleaved,
     # and keep each model's best.
-    import onnx
-
     costs = {name: [] for name in models}
     for _ in range(rounds):
         for name, path in models.items():
-            bands = onnx.load(path).graph.input[0].type.tensor_type.shape.dim[1].dim_value
-            costs[name].append(report.onnx_cost_ms_per_10k(path, bands))
+            costs[name].append(report.onnx_cost_ms_per_10k(path))
     return {name: round(min(values), 1) for name, values in costs.items()}
 
 

@@ -74,7 +74,7 @@ def sha256(path):
     return digest.hexdigest()
 
 
-def onnx_cost_ms_per_10k(path, bands, repeats=3, threads=1):
+def onnx_cost_ms_per_10k(path, repeats=3, threads=1):
     """Median wall time of onnxruntime (CPU, `threads` threads) per 10,000 patches, in ms."""
     import onnxruntime
 
@@ -82,6 +82,7 @@ def onnx_cost_ms_per_10k(path, bands, repeats=3, threads=1):
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     session = onnxruntime.InferenceSession(path, options, providers=['CPUExecutionProvider'])
+    bands = session.get_inputs()[0].shape[1]
     patches = np.random.default_rng(0).random((10000, bands, 16, 16), np.float32) * 0.3
     wanted = [session.get_outputs()[0].name]
     session.run(wanted, {'patches': patches[:100]})

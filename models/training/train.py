@@ -18,7 +18,7 @@ if REPO not in sys.path:
 from algorithms.core.model_metadata import VARIANTS, ModelMetadata  # noqa: E402
 from models.training import report, sources  # noqa: E402
 from models.training.export import check_export, export_onnx  # noqa: E402
-from models.training.generator import RowGenerator, band_statistics, row_patches, zero_bordered  # noqa: E402  # noqa: E402
+from models.training.generator import RowGenerator, band_statistics, row_patches, zero_bordered  # noqa: E402
 from models.training.network import DEFAULT_FILTERS, CloudCnn  # noqa: E402
 
 VERSION = '1.0.0'
@@ -192,7 +192,7 @@ def main(argv=None):
                                             sample_patches(dataset.heldout, 2000, args.seed)),
                'sha256': report.sha256(output), 'size_bytes': os.path.getsize(output),
                'torch': torch.__version__, 'onnx_ms_per_10k_patches_1_thread': round(
-                   report.onnx_cost_ms_per_10k(output, len(dataset.bands)), 1),
+                   report.onnx_cost_ms_per_10k(output), 1),
                'label_counts': dataset.label_counts(), 'notes': dataset.notes}
     write_records(args.results or os.path.join(REPO, 'models', 'training', 'results', model_id),
                   f'{model_id} ({args.variant}, filters {model.filters})', history, per_image,
