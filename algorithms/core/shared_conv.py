@@ -18,6 +18,7 @@ from .errors import ModelError
 from .inference import open_session
 from .kernel_file import model_runner
 from .kernels import activation_of, probe_first_layer
+from .patches import PlainEvaluator
 
 # Row/column types of a patch position: first (T), inner (M), last (B).
 _FIRST, _INNER, _LAST = 0, 1, 2
@@ -164,9 +165,9 @@ def _self_check(evaluator, cpu_session, metadata):
     rows, cols = (a.ravel() for a in np.mgrid[0:8, 0:8])
     evaluator.begin_block(padded)
     fast = evaluator.probabilities(rows, cols)
-    view = np.lib.stride_tricks.sliding_window_view(padded, (size, size), axis=(1, 2))
-    patches = np.ascontiguousarray(view[:, rows, cols].transpose(1, 0, 2, 3))
-    plain = cpu_session.run(metadata.output_name, {metadata.input_name: patches}).reshape(-1)
+    reference = PlainEvaluator(cpu_session, metadata)
+    reference.begin_block(padded)
+    plain = reference.probabilities(rows, cols)
     worst = float(np.max(np.abs(fast - plain)))
     if not worst <= SELF_CHECK_TOLERANCE:
         raise SharedConvUnavailable(f'it differs from the complete graph by {worst:.2g}')
