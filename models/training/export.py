@@ -7,7 +7,7 @@ import numpy as np
 import onnx
 import torch
 
-from algorithms.core.model_metadata import parse_metadata
+from algorithms.core.inference import read_model
 
 from .network import ExportGraph
 
@@ -53,19 +53,17 @@ def export_onnx(model, metadata, path):
 def check_export(model, path, patches):
     """Compare the ONNX file with the PyTorch model on `patches`; return the max differences.
 
-    Also reads the metadata back through the plugin's parser, so a file that would be
-    refused at run time fails here.
+    The file is opened with the plugin's own loader, so a file that would be refused at run
+    time fails here.
 
     Raises:
+        ModelError: if the plugin would refuse the file.
         AssertionError: if the outputs differ by more than the stated tolerances.
 
     """
-    import onnxruntime
-
-    parse_metadata({p.key: p.value for p in onnx.load(path).metadata_props}, path)
-    session = onnxruntime.InferenceSession(path, providers=['CPUExecutionProvider'])
+    metadata, session = read_model(path)
     patches = np.ascontiguousarray(patches, dtype=np.float32)
-    ort_outputs = session.run(None, {session.get_inputs()[0].name: patches})
+    ort_outputs = session.session.run(None, {metadata.input_name: patches})
     with torch.no_grad():
         torch_outputs = ExportGraph(model.eval())(torch.from_numpy(patches))
     diffs = [float(np.max(np.abs(a - b.numpy()))) for a, b in zip(ort_outputs, torch_outputs)]
