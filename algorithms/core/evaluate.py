@@ -9,7 +9,7 @@ from osgeo import gdal, osr
 
 from . import raster_io
 from .errors import CancelledError, ExtentError, InvalidRasterError, NoValidDataError
-from .metrics import CLOUD, IGNORED, Confusion
+from .metrics import CLEAR, CLOUD, IGNORED, Confusion
 from .windows import iter_windows
 
 gdal.UseExceptions()
@@ -189,16 +189,24 @@ def _accumulate_classes(per_class, truth_values, evaluated, predicted_cloud):
         entry[1] += int(cloud)
 
 
+# Error code of each (predicted, truth) class pair, at [predicted - IGNORED, truth - IGNORED].
+_CODES = np.full((3, 3), NOT_EVALUATED, dtype=np.uint8)
+_CODES[CLEAR - IGNORED, CLEAR - IGNORED] = TRUE_NEGATIVE
+_CODES[CLOUD - IGNORED, CLOUD - IGNORED] = TRUE_POSITIVE
+_CODES[CLEAR - IGNORED, CLOUD - IGNORED] = FALSE_NEGATIVE
+_CODES[CLOUD - IGNORED, CLEAR - IGNORED] = FALSE_POSITIVE
+
+
 def error_codes(predicted, truth):
-    """Error-map codes for a block of CLOUD/CLEAR/IGNORED classes."""
-    codes = np.full(predicted.shape, NOT_EVALUATED, dtype=np.uint8)
-    both = (predicted >= 0) & (truth >= 0)
-    cloud_p, cloud_t = predicted == CLOUD, truth == CLOUD
-    codes[both & ~cloud_p & ~cloud_t] = TRUE_NEGATIVE
-    codes[both & cloud_p & cloud_t] = TRUE_POSITIVE
-    codes[both & ~cloud_p & cloud_t] = FALSE_NEGATIVE
-    codes[both & cloud_p & ~cloud_t] = FALSE_POSITIVE
-    return codes
+    """Error-map codes for a block of CLOUD/CLEAR/IGNORED classes (one table look-up)."""
+    return _CODES.ravel().take((predicted - IGNORED) * 3 + (truth - IGNORED))
+
+
+def _confusion_of_codes(codes):
+    """Count a block of error-map codes (other values, e.g. NOT_EVALUATED, are not counted)."""
+    counts = np.bincount(codes.ravel(), minlength=256)
+    return Confusion(tp=int(counts[TRUE_POSITIVE]), tn=int(counts[TRUE_NEGATIVE]),
+                     fp=int(counts[FALSE_POSITIVE]), fn=int(counts[FALSE_NEGATIVE]))
 
 
 def evaluate(prediction_path, truth_path, prediction_mapping, truth_mapping, error_map=None,
@@ -298,10 +306,9 @@ class _Comparison:
                 raise CancelledError('evaluation cancelled; no output was written')
             predicted = self.result.prediction_mapping.classify(
                 _read(self.prediction, window), prediction_nodata)
-            actual = self._count(window, predicted)
+            codes = self._count(window, predicted)
             if output is not None:
-                output.GetRasterBand(1).WriteArray(error_codes(predicted, actual),
-                                                   window.col, window.row)
+                output.GetRasterBand(1).WriteArray(codes, window.col, window.row)
             if progress is not None:
                 progress(100.0 * number / len(windows))
         if self.result.confusion.total == 0:
@@ -311,16 +318,17 @@ class _Comparison:
                 'the class mappings: every pixel was no-data or an ignored class)')
 
     def _count(self, window, predicted):
-        """Add the window's counts to the result; return the ground truth's classes."""
+        """Add the window's counts to the result; return its error codes."""
         truth_values = _read(self.truth, window)
         actual = self.result.truth_mapping.classify(truth_values, self.truth_nodata)
         if self.coverage_band:
             actual[_read(self.truth, window, self.coverage_band) == 0] = IGNORED
-        self.result.confusion += Confusion.from_classes(predicted, actual)
+        codes = error_codes(predicted, actual)
+        self.result.confusion += _confusion_of_codes(codes)
         if self.per_class:
-            _accumulate_classes(self.result.per_class, truth_values,
-                                (predicted >= 0) & (actual >= 0), predicted == CLOUD)
-        return actual
+            _accumulate_classes(self.result.per_class, truth_values, codes != NOT_EVALUATED,
+                                predicted == CLOUD)
+        return codes
 
 
 def confusion_of_error_map(path, block_size=1024):
@@ -330,8 +338,7 @@ def confusion_of_error_map(path, block_size=1024):
     same numbers as the evaluation that wrote it.
     """
     dataset = _open(path, 'error map')
-    counts = np.zeros(256, dtype=np.int64)
+    counts = Confusion()
     for window in iter_windows(dataset.RasterXSize, dataset.RasterYSize, block_size, block_size):
-        counts += np.bincount(_read(dataset, window).ravel(), minlength=256)[:256]
-    return Confusion(tp=int(counts[TRUE_POSITIVE]), tn=int(counts[TRUE_NEGATIVE]),
-                     fp=int(counts[FALSE_POSITIVE]), fn=int(counts[FALSE_NEGATIVE]))
+        counts += _confusion_of_codes(_read(dataset, window))
+    return counts

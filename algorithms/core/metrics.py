@@ -220,16 +220,6 @@ class Confusion:
         return Confusion(self.tp + other.tp, self.tn + other.tn,
                          self.fp + other.fp, self.fn + other.fn)
 
-    @classmethod
-    def from_classes(cls, predicted, truth):
-        """Count a block of CLOUD/CLEAR/IGNORED arrays where both are evaluated."""
-        both = (predicted >= 0) & (truth >= 0)
-        cloud_p, cloud_t = predicted == CLOUD, truth == CLOUD
-        return cls(int(np.count_nonzero(both & cloud_p & cloud_t)),
-                   int(np.count_nonzero(both & ~cloud_p & ~cloud_t)),
-                   int(np.count_nonzero(both & cloud_p & ~cloud_t)),
-                   int(np.count_nonzero(both & ~cloud_p & cloud_t)))
-
     @property
     def total(self):
         """Number of evaluated pixels."""
