@@ -1,7 +1,7 @@
-"""Build small ONNX models with the S2 Cloud CNN contract (random weights) for tests/benchmarks.
+"""Build small ONNX models with the S2 Cloud CNN contract (random weights) for tests.
 
 The shipped models come from models/training; these stand-ins exist only for bad-input cases
-(a model without metadata, a model at another resolution) and for timing filter counts.
+(a model without metadata, a model at another resolution).
 """
 
 import numpy as np

@@ -27,7 +27,8 @@ ARRAY = os.path.join(BENCH, 'scene_1830_toa13.npy')
 BENCH_PYTHON = os.path.join(REPO, '.venv-bench', 'bin', 'python')
 SIZE = 1830
 TARGET_RATIO = 0.5
-STAND_IN = os.path.join(BENCH, 'random_8_16_32.onnx')
+MODEL_ID = 's2cloudcnn-l1c13'  # the shipped default model
+MODEL = os.path.join(REPO, 'models', f'{MODEL_ID}.onnx')
 
 
 def build_scenes():
@@ -99,46 +100,29 @@ def child(command):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def model_path():
-    """The shipped default model, or a random stand-in of the same shape if none is shipped."""
-    shipped = os.path.join(REPO, 'models', 's2cloudcnn-l1c13.onnx')
-    if os.path.exists(shipped):
-        return shipped, 's2cloudcnn-l1c13'
-    return STAND_IN, 'random stand-in (8, 16, 32): no shipped model yet'
-
-
-def build_stand_in():
-    """Write the random stand-in model (tests/onnx_builder.py)."""
-    sys.path.insert(0, os.path.join(REPO, 'tests'))
-    from onnx_builder import build_model
-
-    build_model(STAND_IN)
-
-
 def main():
     """Time every configuration and print seconds, peak memory and the ratio."""
     # In a child: Linux carries a parent's peak memory into children started later.
     subprocess.run([sys.executable, __file__, 'scenes'], check=True, cwd=REPO)
-    model, name = model_path()
     load = os.getloadavg()[0]
-    print(f'Scene {SIZE} x {SIZE} x 13 (tiled Betsiboka), model {name}, {os.cpu_count()} CPUs, '
+    print(f'Scene {SIZE} x {SIZE} x 13 (tiled Betsiboka), model {MODEL_ID}, {os.cpu_count()} CPUs, '
           f'load average before {load:.1f}' + (' (machine shared: timings noisy)' if load > 0.5
                                                  else ''))
     # Best of two, interleaved: other jobs on a shared machine slow single runs at random.
     ours, reference = [], []
     for _ in range(2):
-        ours.append(child([sys.executable, __file__, 'ours', SCENE, model, '{}']))
+        ours.append(child([sys.executable, __file__, 'ours', SCENE, MODEL, '{}']))
         reference.append(child([BENCH_PYTHON, '-c', S2CLOUDLESS, ARRAY]))
     ours, reference = (min(runs, key=lambda r: r['seconds']) for runs in (ours, reference))
     rows = [('ours, CPU, default (2 block workers), best of 2', ours),
             ('ours, 1 block at a time, onnxruntime on all cores', child(
-                [sys.executable, __file__, 'ours', SCENE, model,
+                [sys.executable, __file__, 'ours', SCENE, MODEL,
                  '{"workers": 1, "threads": 0}'])),
             ('ours, plain path (every patch, 96 rows, scaled)', child(
-                [sys.executable, __file__, 'ours', SCENE, model,
+                [sys.executable, __file__, 'ours', SCENE, MODEL,
                  '{"shared_conv": false, "rows": 96}'])),
             ('ours, 98 % no-data scene', child(
-                [sys.executable, __file__, 'ours', SPARSE, model, '{}'])),
+                [sys.executable, __file__, 'ours', SPARSE, MODEL, '{}'])),
             ('s2cloudless 1.7 (LightGBM, all 13 bands), best of 2', reference)]
     for label, figures in rows:
         print(f'{label:<52} {figures["seconds"]:7.1f} s/scene  peak {figures["peak_mb"]:6.0f} MB'
@@ -154,6 +138,5 @@ if __name__ == '__main__':
         run_ours(*sys.argv[2:5])
     elif len(sys.argv) > 1 and sys.argv[1] == 'scenes':
         build_scenes()
-        build_stand_in()
     else:
         main()
