@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from models.training import datasets  # noqa: E402
 from models.training.agreement import agreement_labels  # noqa: E402
-from models.training.sources import BETSIBOKA, SHARED_DATA  # noqa: E402
+from models.training.sources import BETSIBOKA, SHARED_DATA, read_betsiboka  # noqa: E402
 
 TARGET = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data', 'training')
 ONCLOUDN = os.path.join(SHARED_DATA, 'labelled', 'oncloudn')
@@ -53,7 +53,7 @@ def main():
         _window(os.path.join(ONCLOUDN, 'labels', f'{chip}.tif'),
                 os.path.join(TARGET, 'oncloudn', 'labels', f'{chip}.tif'), row, col, 48)
     betsiboka = os.path.join(SHARED_DATA, *BETSIBOKA)
-    labels, _ = agreement_labels(datasets.read_image(betsiboka, 1e-4))
+    labels, _ = agreement_labels(read_betsiboka())
     cut = datasets.split_column(labels, 0.25)
     for name, value in (('l1c13_cloudy.tif', 1), ('l1c13_clear.tif', 0)):
         row, col = _deepest_window(labels, value, first_col=cut)

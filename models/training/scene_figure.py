@@ -16,7 +16,7 @@ if REPO not in sys.path:
 from models.training import datasets, report  # noqa: E402
 from models.training.agreement import agreement_labels  # noqa: E402
 from models.training.generator import row_patches, zero_bordered  # noqa: E402
-from models.training.sources import BETSIBOKA, SHARED_DATA  # noqa: E402
+from models.training.sources import SHARED_DATA, read_betsiboka  # noqa: E402
 
 S2CLOUDLESS_THRESHOLD = 0.4  # s2cloudless's own default mask threshold
 
@@ -65,7 +65,7 @@ def main(model_path=None, results=None):
     """Write the figure and the CNN-vs-s2cloudless agreement over all held-out pixels."""
     model_path = model_path or os.path.join(REPO, 'models', 's2cloudcnn-l1c13.onnx')
     results = results or os.path.join(REPO, 'models', 'training', 'results', 's2cloudcnn-l1c13')
-    reflectance = datasets.read_image(os.path.join(SHARED_DATA, *BETSIBOKA), 1e-4)
+    reflectance = read_betsiboka()
     labels, details = agreement_labels(reflectance)
     cut = datasets.split_column(labels, 0.25)
     cnn = predict_scene(model_path, reflectance)

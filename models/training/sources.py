@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from algorithms.core.bands import L1C_BANDS
+from algorithms.core.model_input import INTEGER_SCALE
 
 from . import datasets
 from .agreement import agreement_labels
@@ -15,7 +16,7 @@ from .synthetic import synthetic_images
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SHARED_DATA = os.path.join(os.path.dirname(REPO), 'shared', 'data')
 STACKS = os.path.join(REPO, 'build', 'training', 'stacks')
-BETSIBOKA = ('toa', 'betsiboka_toa13.tif')
+BETSIBOKA = ('toa', 'betsiboka_toa13.tif')  # TOA reflectance x 10000, 13 bands, no offset
 # Real L1C products big enough to train on (the Toulouse crops are 4 x 4 valid pixels at 60 m).
 L1C_PRODUCTS = ('S2A_MSIL1C_20170430T103021_N0205_R108_T32UPV_20170430T103024.SAFE.zip',
                 'S2A_OPER_PRD_MSIL1C_PDMC_20151207T180211_R108_V20151207T103733_'
@@ -55,6 +56,11 @@ def stack_product(product, stack_path):
     stack_l1c(product, stack_path)
 
 
+def read_betsiboka(data=SHARED_DATA):
+    """The shared Betsiboka scene as reflectance (unit 1) [13, H, W]."""
+    return datasets.read_image(os.path.join(data, *BETSIBOKA), INTEGER_SCALE)
+
+
 def _crop_to_valid(reflectance):
     valid = np.isfinite(reflectance).all(axis=0)
     rows, columns = np.flatnonzero(valid.any(axis=1)), np.flatnonzero(valid.any(axis=0))
@@ -62,7 +68,7 @@ def _crop_to_valid(reflectance):
 
 
 def _l1c_scenes(data):
-    scenes = [('betsiboka', datasets.read_image(os.path.join(data, *BETSIBOKA), 1e-4))]
+    scenes = [('betsiboka', read_betsiboka(data))]
     for product in L1C_PRODUCTS:
         stack = os.path.join(STACKS, product.split('.')[0] + '_60m.tif')
         if not os.path.exists(stack):
