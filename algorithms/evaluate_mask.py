@@ -95,14 +95,14 @@ class EvaluateMaskAlgorithm(S2CloudCnnAlgorithm):
         """Evaluate block by block, write the error map and the report, return the numbers."""
         prediction = self._source(parameters, self.PREDICTION, context)
         truth = self._source(parameters, self.GROUND_TRUTH, context)
-        error_map = self.parameterAsOutputLayer(parameters, self.ERROR_MAP, context)
+        error_map = self.optional_output_layer(parameters, self.ERROR_MAP, context)
         report = self.parameterAsFileOutput(parameters, self.REPORT, context)
         progress, is_canceled = core_callbacks(feedback)
         with reported_as_processing_errors():
             result = evaluate(prediction, truth,
                               class_mapping(self, parameters, context, self.PREDICTION),
                               class_mapping(self, parameters, context, self.GROUND_TRUTH),
-                              error_map=error_map or None, progress=progress,
+                              error_map=error_map, progress=progress,
                               is_canceled=is_canceled)
             if report:
                 write_evaluation_report(report, result)
