@@ -4,13 +4,11 @@ import os
 import re
 
 import numpy as np
-import onnx
-import onnxruntime
 import pytest
 from conftest import REPO, data_path
 
 from algorithms.core.bands import L1C_BANDS
-from algorithms.core.model_metadata import parse_metadata
+from algorithms.core.inference import read_model
 from models.training.datasets import read_image
 from models.training.report import sha256
 
@@ -22,15 +20,11 @@ SHIPPED = {
 }
 
 
-def _metadata(path):
-    return parse_metadata({p.key: p.value for p in onnx.load(path).metadata_props}, path)
-
-
 @pytest.mark.parametrize('model_id', sorted(SHIPPED))
 def test_shipped_model_declares_the_contract(model_id):
     path = os.path.join(MODELS, f'{model_id}.onnx')
     bands, resolution, _, _ = SHIPPED[model_id]
-    meta = _metadata(path)
+    meta, _ = read_model(path)
     assert meta.model_id == model_id
     assert meta.bands == bands and meta.resolution_m == resolution
     assert meta.patch_size == 16 and meta.padding == 8 and meta.threshold == 0.5
@@ -51,14 +45,13 @@ def test_model_card_gives_the_files_sha256(model_id):
 @pytest.mark.parametrize('model_id', sorted(SHIPPED))
 def test_shipped_model_separates_a_real_cloudy_and_a_real_clear_patch(model_id):
     _, _, scale, prefix = SHIPPED[model_id]
-    session = onnxruntime.InferenceSession(os.path.join(MODELS, f'{model_id}.onnx'),
-                                           providers=['CPUExecutionProvider'])
+    meta, session = read_model(os.path.join(MODELS, f'{model_id}.onnx'))
     patches = np.stack([read_image(data_path('training', f'{prefix}_{kind}.tif'), scale)
                         for kind in ('cloudy', 'clear')])
-    outputs = session.run(None, {'patches': patches})
+    outputs = session.session.run(None, {'patches': patches})
     probability = outputs[0][:, 0]
     assert probability[0] > 0.9, f'cloudy patch: P(cloud) = {probability[0]:.3f}'
     assert probability[1] < 0.1, f'clear patch: P(cloud) = {probability[1]:.3f}'
-    filters = _metadata(os.path.join(MODELS, f'{model_id}.onnx')).filters
+    filters = meta.filters
     assert [o.shape[1:] for o in outputs[1:4]] == [
         (filters[0], 16, 16), (filters[1], 8, 8), (filters[2], 4, 4)]
