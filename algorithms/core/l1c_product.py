@@ -158,19 +158,17 @@ def _is_resource_fork(name):
 
 def _from_safe(root, names, source, zipped=False, mtd_name=None):
     """Describe a SAFE at `root` (a folder or /vsizip/ path) holding the files `names`."""
-    top = [n for n in names if '/' not in n]
-    if mtd_name is None or _L2A_MTD.match(mtd_name):
-        l2a = [n for n in top if _L2A_MTD.match(n)]
-        if l2a or (mtd_name and _L2A_MTD.match(mtd_name)):
-            raise _l2a_error(os.path.basename(root))
-        mtd_name = next((n for n in top if _PRODUCT_MTD.match(n)), None)
-    if mtd_name is None or not _PRODUCT_MTD.match(mtd_name):
+    candidates = [mtd_name] if mtd_name else [n for n in names if '/' not in n]
+    if any(_L2A_MTD.match(n) for n in candidates):
+        raise _l2a_error(os.path.basename(root))
+    product_mtd = next((n for n in candidates if _PRODUCT_MTD.match(n)), None)
+    if product_mtd is None:
         raise InvalidProductError(f'{mtd_name or root} is not a Sentinel-2 L1C product metadata '
                                   f'file; give MTD_MSIL1C.xml or the SAFE folder')
-    pdmc = '_OPER_' in mtd_name
+    pdmc = '_OPER_' in product_mtd
     kind = ('PDMC SAFE' if pdmc else 'SAFE') + (' zip' if zipped else '')
     product = L1cProduct(source=source, kind=kind)
-    _read_product_metadata(product, f'{root}/{mtd_name}', os.path.basename(root))
+    _read_product_metadata(product, f'{root}/{product_mtd}', os.path.basename(root))
     images = [n for n in names if '/IMG_DATA/' in f'/{n}' and not _is_resource_fork(n)]
     _add_band_files(product, [f'{root}/{n}' for n in images if _BAND_FILE.search(n)])
     for granule_mtd in (n for n in names if n.startswith('GRANULE/') and n.count('/') == 2
@@ -217,7 +215,7 @@ def _read_product_metadata(product, path, folder_name):
     values = _xml_values(path)
 
     def text(tag):
-        return (values.get(tag, [None])[0].text or '').strip() if tag in values else ''
+        return (values[tag][0].text or '').strip() if tag in values else ''
 
     level = text('PROCESSING_LEVEL').upper()
     if text('PRODUCT_TYPE').upper().endswith('2A') or 'LEVEL-2A' in level:
@@ -301,13 +299,14 @@ def _from_band_files(paths, source):
                                   f'folder, a zip, MTD_MSIL1C.xml or files named *_B01.jp2 ... '
                                   f'*_B12.jp2 (or .tif)')
     product = L1cProduct(source=source, kind='band files')
-    inside = next((b for b in bands if _metadata_above(b)), None)
-    if inside:
-        mtd = _metadata_above(inside)
-        _read_product_metadata(product, mtd, os.path.basename(os.path.dirname(mtd)))
-        granule = os.path.dirname(os.path.dirname(os.path.abspath(inside)))
-        for name in sorted(n for n in os.listdir(granule) if _TILE_MTD.match(n)):
-            _read_grid_origin(product, os.path.join(granule, name))
+    for band_path in bands:
+        mtd = _metadata_above(band_path)
+        if mtd:
+            _read_product_metadata(product, mtd, os.path.basename(os.path.dirname(mtd)))
+            granule = os.path.dirname(os.path.dirname(os.path.abspath(band_path)))
+            for name in sorted(n for n in os.listdir(granule) if _TILE_MTD.match(n)):
+                _read_grid_origin(product, os.path.join(granule, name))
+            break
     else:
         _assume_radiometry(product, os.path.basename(bands[0]))
     _add_band_files(product, bands)
