@@ -15,6 +15,8 @@ import pytest  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(REPO, 'tests', 'data')
+# The Makefile's QGIS_HOME: the test profile (config/) and the plugin link (plugins/s2cloudcnn).
+QGIS_HOME = os.path.join(REPO, 'build', 'qgis')
 
 
 def data_path(*parts):

@@ -8,7 +8,7 @@ import subprocess
 
 import numpy as np
 import pytest
-from conftest import REPO, data_path
+from conftest import QGIS_HOME, REPO, data_path
 from l1c_fixtures import PDMC, T32UPV, T32UPV_CORNER
 from osgeo import gdal
 
@@ -16,7 +16,6 @@ from algorithms.core.stack import stack_l1c
 from algorithms.provider import ALGORITHMS
 
 SCREENSHOTS = os.path.join(REPO, 'test-output', 'screenshots')
-QGIS_HOME = os.path.join(REPO, 'build', 'qgis')
 DEMO_STRIP = (600000.0, 5468520.0, 609240.0, 5500020.0)
 
 pytestmark = pytest.mark.skipif(shutil.which('xvfb-run') is None,

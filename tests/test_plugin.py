@@ -7,11 +7,11 @@ import subprocess
 import sys
 import textwrap
 
-from conftest import REPO, qgis_process
+from conftest import QGIS_HOME, REPO, qgis_process
 
 from algorithms.provider import ALGORITHMS
 
-PLUGIN_PARENT = os.path.join(REPO, 'build', 'qgis', 'plugins')
+PLUGIN_PARENT = os.path.join(QGIS_HOME, 'plugins')
 
 
 def test_metadata_is_complete_for_the_plugin_repository():

@@ -5,9 +5,9 @@ import os
 import subprocess
 import textwrap
 
-from conftest import REPO
+from conftest import QGIS_HOME
 
-PLUGIN_PARENT = os.path.join(REPO, 'build', 'qgis', 'plugins')
+PLUGIN_PARENT = os.path.join(QGIS_HOME, 'plugins')
 QGIS_PYTHON = '/usr/bin/python3'  # QGIS's own interpreter: no venv, so no onnxruntime yet
 
 # Runs in its own QGIS: the session provider of other tests has the same id, and the
