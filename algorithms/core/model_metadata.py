@@ -106,4 +106,4 @@ def _validate(meta, source):
     _check(0.0 < meta.threshold < 1.0, f'{source}: threshold must be between 0 and 1')
     _check(meta.variant in VARIANTS, f'{source}: variant must be one of {VARIANTS}')
     _check(len(meta.filters) == len(meta.feature_outputs) == len(meta.linear_outputs),
-           f'{source}: one feature output per conv layer is required')
+           f'{source}: one feature output and one linear output per conv layer are required')
