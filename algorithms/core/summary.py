@@ -40,17 +40,17 @@ class Summary:
         """Return the image names that have at least one evaluation, sorted."""
         return sorted({image for _, image in self.evaluations})
 
+    def of(self, method):
+        """Return the evaluations of `method`, in the order they were made."""
+        return [e for (name, _), e in self.evaluations.items() if name == method]
+
     def pooled(self, method):
         """Return the Confusion of every pixel of every image of `method` together."""
-        counts = Confusion()
-        for (name, _), evaluation in self.evaluations.items():
-            if name == method:
-                counts += evaluation.confusion
-        return counts
+        return sum((e.confusion for e in self.of(method)), Confusion())
 
     def means(self, method):
         """Return each metric's mean over the images of `method` (the paper's Table 4)."""
-        values = [e.confusion for (name, _), e in self.evaluations.items() if name == method]
+        values = [e.confusion for e in self.of(method)]
         return {metric: (sum(getattr(c, metric) for c in values) / len(values)
                          if values else math.nan) for metric in METRIC_NAMES}
 
@@ -64,7 +64,7 @@ class Summary:
         """Return rows of COLUMNS: per image, then per method its mean and pooled rows."""
         rows = self.image_records()
         for method in self.methods:
-            if any(name == method for name, _ in self.evaluations):
+            if self.of(method):
                 rows.append({'method': method, 'image': MEAN, **self.means(method)})
                 rows.append({'method': method, 'image': POOLED, **self.pooled(method).metrics()})
         return rows
@@ -72,9 +72,8 @@ class Summary:
     def pooled_classes(self, method):
         """Return {ground-truth value: [pixels, called cloud]} over the images of `method`."""
         pooled = {}
-        for (name, _), evaluation in self.evaluations.items():
-            for value, (pixels, called) in (evaluation.per_class.items() if name == method
-                                             else ()):
+        for evaluation in self.of(method):
+            for value, (pixels, called) in evaluation.per_class.items():
                 entry = pooled.setdefault(value, [0, 0])
                 entry[0] += pixels
                 entry[1] += called
