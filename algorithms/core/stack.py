@@ -65,15 +65,15 @@ def stack_l1c(source, output_path, extent=None, epsg=None, resolution=RESOLUTION
     datasets = {band: _open_band(paths) for band, paths in product.band_files[epsg].items()}
     geotransform, width, height = _output_grid(product, epsg, datasets, extent, resolution)
     metadata = _stack_metadata(product, epsg, resolution, datasets)
-    valid = _write_stack(output_path, product, epsg, datasets, (geotransform, width, height),
-                         metadata, block_rows, (progress or (lambda _p: None),
-                                                is_canceled or (lambda: False)))
+    valid_fraction = _write_stack(output_path, product, epsg, datasets,
+                                  (geotransform, width, height), metadata, block_rows,
+                                  (progress or (lambda _p: None), is_canceled or (lambda: False)))
     return StackResult(os.path.abspath(output_path), width, height, epsg, geotransform,
-                       valid / (width * height), metadata, list(product.notes))
+                       valid_fraction, metadata, list(product.notes))
 
 
 def _write_stack(output_path, product, epsg, datasets, grid, metadata, block_rows, callbacks):
-    """Write the GeoTIFF through a temporary file; return the number of valid pixels."""
+    """Write the GeoTIFF through a temporary file; return the share of valid pixels."""
     geotransform, width, height = grid
     srs = osr.SpatialReference()
     srs.ImportFromEPSG(epsg)
@@ -86,9 +86,10 @@ def _write_stack(output_path, product, epsg, datasets, grid, metadata, block_row
         if valid == 0:
             raise NoValidDataError(f'{product.product_id} has no valid pixel (all DN 0) in the '
                                    f'requested area; choose an extent over the imaged swath')
-        dataset.SetMetadataItem('VALID_FRACTION', f'{valid / (width * height):.6f}')
+        valid_fraction = valid / (width * height)
+        dataset.SetMetadataItem('VALID_FRACTION', f'{valid_fraction:.6f}')
         dataset = None
-    return valid
+    return valid_fraction
 
 
 def _open_band(paths):
