@@ -57,8 +57,8 @@ class SharedConvEvaluator:
         self.metadata = metadata
         self.provider = session.provider
         self.kernels, self.bias, self.slope, self.cells = kernels, bias, slope, cells
-        mean, std = _normalisation(metadata)
-        self._mean, self._std = mean[:, None, None], std[:, None, None]
+        self._mean, self._std = (np.asarray(values, np.float32)[:, None, None]
+                                 for values in (metadata.band_mean, metadata.band_std))
         types = [_FIRST] + [_INNER] * (cells - 2) + [_LAST]
         self._cell_types = np.array(types)
         self._pooled = self._offsets = self._width = None
@@ -148,12 +148,6 @@ def _probe_first_layer(session, metadata):
     weights = probed['weights'].transpose(2, 3, 1, 0)  # [F, bands, i, j] -> [i, j, bands, F]
     return (np.ascontiguousarray(weights, np.float32), probed['bias'].astype(np.float32),
             np.float32(slope))
-
-
-def _normalisation(metadata):
-    """Return the graph's per-band mean and std as float32 arrays."""
-    return (np.asarray(metadata.band_mean, np.float32),
-            np.asarray(metadata.band_std, np.float32))
 
 
 def _self_check(evaluator, cpu_session, metadata):
