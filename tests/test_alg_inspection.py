@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from conftest import qgis_process
 from osgeo import gdal
-from test_core_inspection import MAP_TOLERANCE, MODEL
+from test_core_inspection import MAP_TOLERANCE, MODEL, read_maps
 from test_core_inspection import STACK as BUNDLED_STACK
 
 
@@ -17,11 +17,6 @@ def stack(tmp_path_factory):
     path = tmp_path_factory.mktemp('input') / 'crop.tif'
     shutil.copy(BUNDLED_STACK, path)
     return str(path)
-
-
-def _maps(path):
-    dataset = gdal.Open(path)
-    return dataset.ReadAsArray().reshape(dataset.RasterCount, dataset.RasterYSize, -1)
 
 
 @pytest.fixture(scope='module')
@@ -43,7 +38,7 @@ def test_featuremaps_with_report_and_applykernels_agree(run_algorithm, kernel_db
     applied = run_algorithm('s2cloudcnn:applykernels', {
         'INPUT': stack, 'KERNELS': kernel_db, 'FILTERS': '1, 2, 3',
         'OUTPUT': str(tmp_path / 'applied.tif')})
-    model_maps, kernel_maps = _maps(maps['OUTPUT']), _maps(applied['OUTPUT'])
+    model_maps, kernel_maps = read_maps(maps['OUTPUT'])[0], read_maps(applied['OUTPUT'])[0]
     assert model_maps.shape == (3, 64, 64)
     np.testing.assert_allclose(kernel_maps, model_maps, atol=MAP_TOLERANCE)
     assert (tmp_path / 'maps_maps.png').is_file()

@@ -172,7 +172,8 @@ def test_files_that_are_not_kernel_databases(tmp_path, content, message):
         kernel_file.read_first_layer(str(path))
 
 
-def _read(path):
+def read_maps(path):
+    """Return (maps [bands, rows, cols], the open dataset) of a written feature-map raster."""
     dataset = gdal.Open(path)
     return dataset.ReadAsArray().reshape(dataset.RasterCount, dataset.RasterYSize, -1), dataset
 
@@ -181,7 +182,7 @@ def test_layer1_maps_are_conv1_at_each_pixels_patch_centre(model, scene, tmp_pat
     meta, run = model
     out = str(tmp_path / 'maps1.tif')
     result = features.export_feature_maps(STACK, MODEL, out, 1, filters=[1, 3], block_size=40)
-    maps, dataset = _read(out)
+    maps, dataset = read_maps(out)
     assert (dataset.RasterXSize, dataset.RasterYSize) == (64, 64)
     assert dataset.GetGeoTransform() == gdal.Open(STACK).GetGeoTransform()
     assert [dataset.GetRasterBand(i).GetDescription() for i in (1, 2)] == \
@@ -199,7 +200,7 @@ def test_deeper_maps_are_the_centre_cell_of_each_pixels_patch(model, scene, tmp_
     meta, run = model
     out = str(tmp_path / f'maps{layer}.tif')
     features.export_feature_maps(STACK, MODEL, out, layer, filters=[2], block_size=48)
-    maps, _ = _read(out)
+    maps, _ = read_maps(out)
     cell = 8 >> (layer - 1)
     pixels = [(0, 0), (5, 60), (47, 47), (48, 48), (63, 10)]
     conv, = run(_patches(scene, pixels), [meta.feature_outputs[layer - 1]])
@@ -230,8 +231,8 @@ def test_apply_kernels_reproduces_the_models_maps_with_no_data(tmp_path):
     features.export_feature_maps(stack, MODEL, str(tmp_path / 'model.tif'), 1, block_size=24)
     result = features.apply_kernels(stack, kernel_path, str(tmp_path / 'applied.tif'),
                                     block_size=40)
-    model_maps, _ = _read(str(tmp_path / 'model.tif'))
-    applied, dataset = _read(result.path)
+    model_maps, _ = read_maps(str(tmp_path / 'model.tif'))
+    applied, dataset = read_maps(result.path)
     assert np.isnan(applied[:, 30:33, 20:24]).all() and np.isnan(applied[:, 5, 5]).all()
     assert np.array_equal(np.isnan(applied), np.isnan(model_maps))
     assert np.isfinite(applied).sum() == applied.shape[0] * (64 * 64 - 13)
@@ -254,7 +255,7 @@ def test_apply_kernels_picks_bands_by_description_and_refuses_missing_ones(tmp_p
     dataset = None
     a = features.apply_kernels(STACK, kernel_path, str(tmp_path / 'a.tif'), filters=[4])
     b = features.apply_kernels(shuffled, kernel_path, str(tmp_path / 'b.tif'), filters=[4])
-    np.testing.assert_array_equal(_read(a.path)[0], _read(b.path)[0])
+    np.testing.assert_array_equal(read_maps(a.path)[0], read_maps(b.path)[0])
     four = str(tmp_path / 'rgbn.tif')
     gdal.Translate(four, STACK, bandList=[2, 3, 4, 8])
     with pytest.raises(BandMismatchError,
