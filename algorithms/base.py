@@ -26,6 +26,11 @@ GROUPS = {
 }
 
 
+def tr(text):
+    """Translate `text` in the plugin's one translation context."""
+    return QCoreApplication.translate('S2CloudCnn', text)
+
+
 class S2CloudCnnAlgorithm(QgsProcessingAlgorithm):
     """Base class: subclasses set NAME, DISPLAY_NAME, GROUP_ID and HELP."""
 
@@ -36,7 +41,7 @@ class S2CloudCnnAlgorithm(QgsProcessingAlgorithm):
 
     def tr(self, text):
         """Translate `text` in the plugin's context."""
-        return QCoreApplication.translate('S2CloudCnn', text)
+        return tr(text)
 
     def createInstance(self):
         """Return a fresh instance, as Processing runs each execution on its own copy."""

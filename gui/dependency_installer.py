@@ -5,10 +5,10 @@ import traceback
 from urllib.parse import quote
 
 from qgis.core import Qgis, QgsApplication, QgsMessageLog, QgsNetworkAccessManager, QgsTask
-from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtNetwork import QNetworkProxy
 from qgis.PyQt.QtWidgets import QMessageBox, QProgressBar, QPushButton
 
+from ..algorithms.base import tr
 from ..algorithms.core import dependencies, installer
 from ..algorithms.core.errors import CancelledError, S2CloudCnnError
 
@@ -21,11 +21,6 @@ MENU = 'S2 Cloud CNN'
 TITLE = 'S2 Cloud CNN'
 ACTION_TEXT = 'Install Python dependencies…'
 DOWNLOAD_SIZE = {'onnxruntime': 'about 30 MB', 'onnxruntime-gpu': 'a few hundred MB'}
-
-
-def tr(text):
-    """Translate `text` in the plugin's context."""
-    return QCoreApplication.translate('S2CloudCnn', text)
 
 
 class InstallTask(QgsTask):
