@@ -13,7 +13,6 @@ from qgis.core import (
 from .base import S2CloudCnnAlgorithm, core_callbacks, reported_as_processing_errors
 from .core.dependencies import install_hint, onnxruntime_status
 from .core.detect import DetectOptions, detect_clouds
-from .core.errors import ModelError
 from .model_choice import (
     MODEL,
     MODEL_FILE,
@@ -119,10 +118,7 @@ class DetectCloudsAlgorithm(S2CloudCnnAlgorithm):
         if has_raster == has_product:
             return False, self.tr('Give either an input raster (INPUT) or a Sentinel-2 L1C '
                                   'product (PRODUCT), not both and not neither.')
-        try:
-            ok, message = check_model_choice(self, parameters, context)
-        except ModelError as error:
-            ok, message = False, str(error)
+        ok, message = check_model_choice(self, parameters, context)
         if not ok:
             return ok, message
         # QGIS 3.22's file parameter refuses folder names without a dot: the core checks it.

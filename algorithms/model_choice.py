@@ -2,6 +2,7 @@
 
 from qgis.core import QgsProcessingParameterEnum, QgsProcessingParameterFile
 
+from .core.errors import ModelError
 from .core.inference import bundled_model_ids, bundled_model_path
 
 MODEL = 'MODEL'
@@ -27,8 +28,12 @@ def add_model_parameters(algorithm):
 
 
 def check_model_choice(algorithm, parameters, context):
-    """Return (ok, message): a custom model needs MODEL_FILE."""
-    if not model_path(algorithm, parameters, context):
+    """Return (ok, message): a custom model needs MODEL_FILE, a bundled one its file."""
+    try:
+        path = model_path(algorithm, parameters, context)
+    except ModelError as error:
+        return False, str(error)
+    if not path:
         return False, algorithm.tr(f'MODEL is "{CUSTOM_MODEL}": give the .onnx in MODEL_FILE.')
     return True, ''
 
