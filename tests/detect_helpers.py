@@ -13,7 +13,6 @@ CROP = data_path('detect', 'betsiboka_crop_toa13.tif')
 SHIPPED_MODEL = os.path.join(MODELS_DIR, f'{DEFAULT_MODEL_ID}.onnx')
 RGBN_CROP = data_path('detect', 'oncloudn_jaag_crop_rgbn.tif')
 RGBN_MODEL = os.path.join(MODELS_DIR, 's2cloudcnn-rgbn.onnx')
-TOULOUSE = data_path('l1c', 'S2A_MSIL1C_20240120T105341_N0510_R051_T31TCJ_20240120T125244.SAFE.zip')
 
 
 def read(path, band=1):

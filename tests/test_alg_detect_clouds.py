@@ -6,7 +6,8 @@ import shutil
 import numpy as np
 import pytest
 from conftest import qgis_process
-from detect_helpers import CROP, SHIPPED_MODEL, TOULOUSE, band_names, read, read_all, write_like
+from detect_helpers import CROP, SHIPPED_MODEL, band_names, read, read_all, write_like
+from l1c_fixtures import TOULOUSE
 from osgeo import gdal
 from qgis.core import QgsProcessingException, QgsProcessingFeedback
 

@@ -9,6 +9,7 @@ import shutil
 
 import pytest
 from conftest import data_path
+from l1c_fixtures import TOULOUSE
 from osgeo import gdal
 
 from algorithms.core.detect import DetectOptions, detect_clouds
@@ -33,9 +34,9 @@ def test_stack_detect_evaluate_leave_input_folders_as_they_were(tmp_path, pam_en
     inputs, outputs = tmp_path / 'inputs', tmp_path / 'outputs'
     inputs.mkdir()
     outputs.mkdir()
-    for name in ('l1c/S2A_MSIL1C_20240120T105341_N0510_R051_T31TCJ_20240120T125244.SAFE.zip',
-                 'detect/betsiboka_crop_toa13.tif', 'oncloudn/kgvd.tif'):
-        shutil.copy(data_path(*name.split('/')), inputs)
+    for path in (TOULOUSE, data_path('detect', 'betsiboka_crop_toa13.tif'),
+                 data_path('oncloudn', 'kgvd.tif')):
+        shutil.copy(path, inputs)
     before = _listing(inputs)
     stack_l1c(str(next(inputs.glob('*.zip'))), str(outputs / 'stack.tif'))
     crop = str(inputs / 'betsiboka_crop_toa13.tif')

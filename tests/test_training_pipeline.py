@@ -9,13 +9,12 @@ import numpy as np
 import onnx
 import pytest
 from conftest import data_path
+from l1c_fixtures import TOULOUSE
 from osgeo import gdal
 
 from algorithms.core.model_metadata import parse_metadata
 from models.training import datasets, generator, synthetic, train
 from models.training.agreement import fmask_tests
-
-TOULOUSE = 'S2A_MSIL1C_20240120T105341_N0510_R051_T31TCJ_20240120T125244.SAFE.zip'
 
 
 def test_row_patches_put_the_pixel_at_row_col_8_with_a_zero_border():
@@ -63,9 +62,9 @@ def test_alcd_reader_on_a_real_toulouse_product(tmp_path):
     root = tmp_path / 'alcd'
     product_dir = root / 'Toulouse_31TCJ_20240120'
     (product_dir / 'Classification').mkdir(parents=True)
-    shutil.copy(data_path('l1c', TOULOUSE), root / TOULOUSE)  # the L1C product beside it
+    product = shutil.copy(TOULOUSE, root)  # the L1C product beside it
     reference = str(tmp_path / 'reference_stack.tif')
-    stack_product(str(root / TOULOUSE), reference)
+    stack_product(str(product), reference)
     stack = gdal.Open(reference)
     classes = (np.arange(stack.RasterXSize * stack.RasterYSize) % 8).reshape(
         stack.RasterYSize, stack.RasterXSize).astype(np.uint8)
