@@ -7,7 +7,8 @@ import re
 import numpy as np
 from osgeo import gdal
 
-from algorithms.core.bands import L1C_BANDS, canonical_band_name
+from algorithms.core.bands import L1C_BANDS
+from algorithms.core.model_input import open_bands
 
 from .generator import CLEAR, CLOUD, IGNORED, LabelledImage
 
@@ -56,21 +57,14 @@ def read_image(path, scale=1.0, nodata_all_zero=False):
     return data
 
 
-def band_names(path):
-    """Canonical band names ('B01'...) of a raster's band descriptions (None where unknown)."""
-    dataset = gdal.Open(path)
-    return [canonical_band_name(dataset.GetRasterBand(i + 1).GetDescription())
-            for i in range(dataset.RasterCount)]
-
-
 def select_bands(path, reflectance, wanted):
-    """Return `reflectance` reordered to the band names `wanted`, read from `path`'s bands."""
-    names = band_names(path)
-    missing = [band for band in wanted if band not in names]
-    if missing:
-        raise ValueError(f'{path} lacks bands {missing} (its bands: {names}); '
-                         'stack the product first (s2cloudcnn:stackl1c)')
-    return reflectance[[names.index(band) for band in wanted]]
+    """Return `reflectance` reordered to the band names `wanted`, matched as detection does.
+
+    Raises:
+        BandMismatchError: a band is missing from `path`'s band descriptions or given twice.
+
+    """
+    return reflectance[[index - 1 for index in open_bands(path, wanted).band_indexes]]
 
 
 def labels_on_grid(label_path, image_path):
