@@ -1,12 +1,11 @@
 """Detect clouds (CNN) through Processing and qgis_process: outputs, style, bad input."""
 
 import os
-import shutil
 
 import numpy as np
 import pytest
 from conftest import qgis_process
-from detect_helpers import CROP, SHIPPED_MODEL, band_names, read, read_all, write_like
+from detect_helpers import CROP, SHIPPED_MODEL, band_names, copy_crop, read, read_all, write_like
 from l1c_fixtures import TOULOUSE
 from osgeo import gdal
 from qgis.core import QgsProcessingException, QgsProcessingFeedback
@@ -36,9 +35,7 @@ def model():
 @pytest.fixture(scope='module')
 def crop(tmp_path_factory):
     # QGIS writes a histogram .aux.xml beside a raster it loads as a layer: never in tests/data.
-    path = tmp_path_factory.mktemp('input') / 'crop.tif'
-    shutil.copyfile(CROP, path)
-    return str(path)
+    return str(copy_crop(tmp_path_factory.mktemp('input')))
 
 
 def params(tmp_path, model, crop, **extra):
