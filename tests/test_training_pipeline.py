@@ -17,6 +17,11 @@ from models.training import datasets, generator, synthetic, train
 from models.training.agreement import fmask_tests
 
 
+def _betsiboka_patch(kind):
+    """A 16 x 16 Betsiboka window (tests/data/training/l1c13_<kind>.tif) as reflectance."""
+    return datasets.read_image(data_path('training', f'l1c13_{kind}.tif'), 1e-4)
+
+
 def test_row_patches_put_the_pixel_at_row_col_8_with_a_zero_border():
     image = np.arange(2 * 5 * 7, dtype=np.float32).reshape(2, 5, 7) + 1
     image[1, 4, 6] = np.nan  # no data becomes 0, like the border
@@ -111,7 +116,7 @@ def test_synthetic_cloud_follows_the_two_stream_model():
 
 
 def test_synthetic_images_label_cloud_exactly_where_tau_is_large():
-    reflectance = datasets.read_image(data_path('training', 'l1c13_clear.tif'), 1e-4)
+    reflectance = _betsiboka_patch('clear')
     labels = np.zeros((16, 16), np.int8)
     image = generator.LabelledImage('clear patch', reflectance, labels)
     layers = synthetic.synthetic_images(image, 3, seed=0)
@@ -123,8 +128,8 @@ def test_synthetic_images_label_cloud_exactly_where_tau_is_large():
 
 
 def test_fmask_rules_on_real_patches():
-    cloudy = datasets.read_image(data_path('training', 'l1c13_cloudy.tif'), 1e-4)
-    clear = datasets.read_image(data_path('training', 'l1c13_clear.tif'), 1e-4)
+    cloudy = _betsiboka_patch('cloudy')
+    clear = _betsiboka_patch('clear')
     assert fmask_tests(cloudy)[0].all() and not fmask_tests(cloudy)[1].any()
     assert fmask_tests(clear)[1].all() and not fmask_tests(clear)[0].any()
 
@@ -181,8 +186,7 @@ def test_every_variant_exports_and_matches_pytorch_on_real_patches(tmp_path, var
     from models.training.export import check_export, export_onnx
     from models.training.network import CloudCnn
 
-    patches = np.stack([datasets.read_image(data_path('training', f'l1c13_{kind}.tif'), 1e-4)
-                        for kind in ('cloudy', 'clear')])
+    patches = np.stack([_betsiboka_patch(kind) for kind in ('cloudy', 'clear')])
     model = CloudCnn(patches.mean(axis=(0, 2, 3)), patches.std(axis=(0, 2, 3)),
                      filters=(4, 8, 16), variant=variant)
     meta = ModelMetadata(
