@@ -243,7 +243,7 @@ def test_all_nodata_extent_and_disjoint_extent_and_wrong_zone(tmp_path):
 
 def test_never_overwrites_an_input(tmp_path, toulouse_safe):
     b01 = band_file(toulouse_safe, 'B01')
-    with pytest.raises(ValueError, match='also an input'):
+    with pytest.raises(errors.OutputPathError, match='also an input'):
         stack_l1c(toulouse_safe, b01)
     assert gdal.Open(b01).RasterXSize == 30
 
