@@ -13,6 +13,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
+from algorithms.core.inference import read_model  # noqa: E402
 from models.training import datasets, report  # noqa: E402
 from models.training.agreement import agreement_labels  # noqa: E402
 from models.training.generator import row_patches, zero_bordered  # noqa: E402
@@ -23,9 +24,7 @@ S2CLOUDLESS_THRESHOLD = 0.4  # s2cloudless's own default mask threshold
 
 def predict_scene(model_path, reflectance, rows_per_run=16):
     """P(cloud) of every pixel of a [bands, H, W] reflectance array with an ONNX model."""
-    import onnxruntime
-
-    session = onnxruntime.InferenceSession(model_path, providers=['CPUExecutionProvider'])
+    metadata, session = read_model(model_path)
     bordered = zero_bordered(reflectance)
     height, width = reflectance.shape[1:]
     columns = np.arange(width)
@@ -33,7 +32,7 @@ def predict_scene(model_path, reflectance, rows_per_run=16):
     for first in range(0, height, rows_per_run):
         rows = range(first, min(height, first + rows_per_run))
         patches = np.concatenate([row_patches(bordered, row, columns) for row in rows])
-        result = session.run(['probability'], {'patches': patches})[0]
+        result = session.run(metadata.output_name, {metadata.input_name: patches})
         probability[first:first + len(rows)] = result.reshape(len(rows), width)
     return probability
 
