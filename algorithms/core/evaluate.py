@@ -204,9 +204,9 @@ def error_codes(predicted, truth):
 
 def _confusion_of_codes(codes):
     """Count a block of error-map codes (other values, e.g. NOT_EVALUATED, are not counted)."""
-    counts = np.bincount(codes.ravel(), minlength=256)
-    return Confusion(tp=int(counts[TRUE_POSITIVE]), tn=int(counts[TRUE_NEGATIVE]),
-                     fp=int(counts[FALSE_POSITIVE]), fn=int(counts[FALSE_NEGATIVE]))
+    tp, tn, fp, fn = (int(np.count_nonzero(codes == code)) for code in (
+        TRUE_POSITIVE, TRUE_NEGATIVE, FALSE_POSITIVE, FALSE_NEGATIVE))
+    return Confusion(tp=tp, tn=tn, fp=fp, fn=fn)
 
 
 def evaluate(prediction_path, truth_path, prediction_mapping, truth_mapping, error_map=None,
