@@ -233,13 +233,10 @@ def evaluate(prediction_path, truth_path, prediction_mapping, truth_mapping, err
     Raises:
         InvalidRasterError, ExtentError: if the rasters cannot be read or related.
         NoValidDataError: if no pixel is valid in both.
+        OutputPathError: if `error_map` is not a file name or is one of the inputs.
         CancelledError: if is_canceled() became true; nothing is left written.
 
     """
-    if error_map and os.path.abspath(error_map) in map(os.path.abspath, (prediction_path,
-                                                                        truth_path)):
-        raise InvalidRasterError(f'the error map {error_map} is also an input; choose another '
-                                 'file for the error map')
     prediction = _open(prediction_path, 'prediction')
     truth = _open(truth_path, 'ground truth')
     result = Evaluation(prediction_path, truth_path, prediction_mapping, truth_mapping,
