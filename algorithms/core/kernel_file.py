@@ -1,6 +1,7 @@
 """Kernel database files: the JSON document (complete) and its CSV table, written and read back."""
 
 import csv
+import io
 import json
 import math
 import os
@@ -8,11 +9,11 @@ import re
 
 import numpy as np
 
-from . import raster_io
 from .bands import canonical_band_name
 from .errors import KernelFileError
 from .inference import read_model
 from .kernels import FORMAT_VERSION, KERNEL_FORMAT, build_database
+from .report import write_text
 
 CSV_COLUMNS = ('model_id', 'layer', 'activation', 'negative_slope', 'space', 'filter', 'input',
                'bias', 'w11', 'w12', 'w13', 'w21', 'w22', 'w23', 'w31', 'w32', 'w33',
@@ -39,10 +40,9 @@ def export_database(model_path, layer, json_path, csv_path=None):
     meta, session = read_model(model_path)
     document = build_database(model_runner(session, meta), meta, layer,
                               os.path.basename(model_path))
-    for path, writer in ((json_path, write_json), (csv_path, write_csv)):
+    for path, text in ((json_path, json_text), (csv_path, csv_text)):
         if path:
-            with raster_io.atomic_output(path, protected=[model_path]) as temporary:
-                writer(document, temporary)
+            write_text(path, text(document), protected=[model_path])
     return document
 
 
@@ -63,12 +63,10 @@ def _plain(value):
 _NUMBER_LIST = re.compile(r'\[\s+((?:-?[0-9.eE+-]+|null)(?:,\s+(?:-?[0-9.eE+-]+|null))*)\s+\]')
 
 
-def write_json(document, path):
-    """Write the kernel database document as JSON (indented, number lists on one line)."""
+def json_text(document):
+    """Return the kernel database document as JSON (indented, number lists on one line)."""
     text = json.dumps(_plain(document), indent=1, allow_nan=False)
-    text = _NUMBER_LIST.sub(lambda m: '[' + re.sub(r',\s+', ', ', m.group(1)) + ']', text)
-    with open(path, 'w', encoding='utf-8') as handle:
-        handle.write(text + '\n')
+    return _NUMBER_LIST.sub(lambda m: '[' + re.sub(r',\s+', ', ', m.group(1)) + ']', text) + '\n'
 
 
 def _csv_rows(document):
@@ -89,17 +87,18 @@ def _csv_rows(document):
                        order.index(name) + 1 if in_summary else '']
 
 
-def write_csv(document, path):
-    """Write the kernels as a flat table (CSV_COLUMNS); `rank` 1 = the filter's strongest input.
+def csv_text(document):
+    """Return the kernels as a flat table (CSV_COLUMNS); `rank` 1 = the filter's strongest input.
 
     The reflectance rows of layer 1 carry no share/rank: inputs are compared in the
     normalised space, where every band has unit spread in the training data.
     """
-    with open(path, 'w', encoding='utf-8', newline='') as handle:
-        writer = csv.writer(handle)
-        writer.writerow(CSV_COLUMNS)
-        for row in _csv_rows(document):
-            writer.writerow(['' if isinstance(v, float) and math.isnan(v) else v for v in row])
+    stream = io.StringIO()
+    writer = csv.writer(stream)
+    writer.writerow(CSV_COLUMNS)
+    for row in _csv_rows(document):
+        writer.writerow(['' if isinstance(v, float) and math.isnan(v) else v for v in row])
+    return stream.getvalue()
 
 
 def read_first_layer(path):
