@@ -17,9 +17,7 @@ try:
 except ImportError:
     from qgis.PyQt.QtWidgets import QAction  # Qt5 (QGIS 3)
 
-MENU = 'S2 Cloud CNN'
 TITLE = 'S2 Cloud CNN'
-ACTION_TEXT = 'Install Python dependencies…'
 DOWNLOAD_SIZE = {'onnxruntime': 'about 30 MB', 'onnxruntime-gpu': 'a few hundred MB'}
 
 
@@ -72,17 +70,17 @@ class DependencyInstaller:
         self.folder = folder
         self.task = None
         self.progress_item = None
-        self.action = QAction(tr(ACTION_TEXT), iface.mainWindow())
+        self.action = QAction(tr(dependencies.ACTION_TEXT), iface.mainWindow())
         self.action.setObjectName('s2cloudcnnInstallDependencies')
         self.action.setToolTip(tr('Install onnxruntime, which S2 Cloud CNN needs to run models'))
         self.action.triggered.connect(lambda _checked=False: self.start())
-        iface.addPluginToMenu(MENU, self.action)
+        iface.addPluginToMenu(dependencies.MENU, self.action)
 
     def unload(self):
         """Remove the menu entry; a running install is cancelled (its folder stays as it was)."""
         if self.task is not None:
             self.task.cancel()
-        self.iface.removePluginMenu(MENU, self.action)
+        self.iface.removePluginMenu(dependencies.MENU, self.action)
         self.action.deleteLater()
         self.action = None
 

@@ -18,7 +18,9 @@ from typing import Optional
 from .errors import DependencyInstallError
 
 PACKAGES_DIR_NAME = 's2cloudcnn-packages'
-MENU_PATH = 'Plugins > S2 Cloud CNN > Install Python dependencies…'
+MENU = 'S2 Cloud CNN'  # the plugin's submenu of Plugins, which holds the install action
+ACTION_TEXT = 'Install Python dependencies…'
+MENU_PATH = f'Plugins > {MENU} > {ACTION_TEXT}'
 # What onnxruntime declares besides numpy (its Requires-Dist without extras). `import onnxruntime`
 # needs none of them; core/onnx_graph.py (fast detection path) uses protobuf.
 PURE_DEPENDENCIES = ('flatbuffers', 'packaging', 'protobuf')
