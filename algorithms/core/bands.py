@@ -1,15 +1,10 @@
-"""Sentinel-2 MSI band names, native resolutions and central wavelengths."""
+"""Sentinel-2 MSI band names and central wavelengths."""
 
 import re
 
 # Order of the paper's 13-band stack (ESA's band order, B8A after B08).
 L1C_BANDS = ('B01', 'B02', 'B03', 'B04', 'B05', 'B06', 'B07',
              'B08', 'B8A', 'B09', 'B10', 'B11', 'B12')
-
-NATIVE_RESOLUTION_M = {
-    'B01': 60, 'B02': 10, 'B03': 10, 'B04': 10, 'B05': 20, 'B06': 20, 'B07': 20,
-    'B08': 10, 'B8A': 20, 'B09': 60, 'B10': 60, 'B11': 20, 'B12': 20,
-}
 
 # Sentinel-2A central wavelengths in nm (ESA spectral response, as in the paper).
 WAVELENGTH_NM = {
