@@ -11,7 +11,7 @@ from qgis.core import (
 )
 
 from .base import S2CloudCnnAlgorithm, core_callbacks, reported_as_processing_errors
-from .core.dependencies import install_hint, onnxruntime_status
+from .core.dependencies import missing_message, onnxruntime_status
 from .core.detect import DetectOptions, detect_clouds
 from .model_choice import (
     MODEL,
@@ -109,7 +109,7 @@ class DetectCloudsAlgorithm(S2CloudCnnAlgorithm):
         """Report a missing onnxruntime with the command that installs it."""
         if onnxruntime_status().installed:
             return True, ''
-        return False, self.tr(f'The Python package onnxruntime is missing. {install_hint()}')
+        return False, missing_message()
 
     def checkParameterValues(self, parameters, context):
         """Require a raster or a product, and a model file when the custom model is chosen."""

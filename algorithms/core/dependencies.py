@@ -256,6 +256,11 @@ def install_hint(platform=None, folder=None, python=None, gpu=None):
             '(then restart QGIS).')
 
 
+def missing_message():
+    """Say that onnxruntime is missing, and how to install it (install_hint())."""
+    return f'The Python package onnxruntime is not installed. {install_hint()}'
+
+
 def _default_python(platform):
     """Interpreter shown in install_hint() for `platform`."""
     if platform.startswith('win'):

@@ -5,7 +5,7 @@ import glob
 import os
 from dataclasses import dataclass
 
-from .dependencies import install_hint
+from .dependencies import missing_message
 from .errors import DependencyMissingError, ModelError
 from .model_metadata import parse_metadata
 
@@ -27,8 +27,7 @@ def import_onnxruntime():
     try:
         import onnxruntime
     except ImportError as error:
-        raise DependencyMissingError(
-            f'The Python package onnxruntime is not installed. {install_hint()}') from error
+        raise DependencyMissingError(missing_message()) from error
     return onnxruntime
 
 
