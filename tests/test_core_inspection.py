@@ -35,7 +35,7 @@ MAP_TOLERANCE = 1e-4
 @pytest.fixture(scope='module')
 def model():
     meta, session = read_model(MODEL)
-    return meta, kernel_file.model_runner(session, meta)
+    return meta, kernels.model_runner(session, meta)
 
 
 @pytest.fixture(scope='module')
@@ -319,7 +319,7 @@ def test_probes_read_back_the_exact_weights_of_the_other_variants(tmp_path, vari
     export_onnx(network, dataclasses.replace(meta, variant=variant, filters=network.filters),
                 path)
     probe_meta, session = read_model(path)
-    run = kernel_file.model_runner(session, probe_meta)
+    run = kernels.model_runner(session, probe_meta)
     for layer, conv in enumerate(network.convs, start=1):
         weight = conv.weight.detach().double().numpy()
         bias = 0.0 if conv.bias is None else conv.bias.detach().double().numpy()

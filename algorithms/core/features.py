@@ -18,8 +18,8 @@ from . import raster_io
 from .errors import BandMismatchError, CancelledError, ModelError
 from .feature_report import write_feature_report
 from .inference import read_model
-from .kernel_file import model_runner, read_first_layer
-from .kernels import build_database, check_layer
+from .kernel_file import read_first_layer
+from .kernels import build_database, check_layer, model_runner
 from .model_input import open_bands, open_model_input, read_context
 from .patches import PlainEvaluator, padded_block
 from .windows import iter_windows

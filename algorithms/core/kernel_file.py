@@ -12,19 +12,12 @@ import numpy as np
 from .bands import canonical_band_name
 from .errors import KernelFileError
 from .inference import read_model
-from .kernels import FORMAT_VERSION, KERNEL_FORMAT, build_database
+from .kernels import FORMAT_VERSION, KERNEL_FORMAT, build_database, model_runner
 from .report import write_text
 
 CSV_COLUMNS = ('model_id', 'layer', 'activation', 'negative_slope', 'space', 'filter', 'input',
                'bias', 'w11', 'w12', 'w13', 'w21', 'w22', 'w23', 'w31', 'w32', 'w33',
                'l1_norm', 'share', 'rank')
-
-
-def model_runner(session, meta):
-    """Return run(patches, output_names) -> list of arrays over an inference.Session."""
-    def run(patches, names):
-        return session.session.run(list(names), {meta.input_name: patches})
-    return run
 
 
 def export_database(model_path, layer, json_path, csv_path=None):

@@ -33,6 +33,13 @@ PROBE_METHODS = {
 }
 
 
+def model_runner(session, meta):
+    """Return run(patches, output_names) -> list of arrays over an inference.Session."""
+    def run(patches, names):
+        return session.session.run(list(names), {meta.input_name: patches})
+    return run
+
+
 def activation_of(run, meta, layer):
     """Probe the activation applied after conv `layer`: {'name', 'negative_slope'}.
 

@@ -16,8 +16,7 @@ import numpy as np
 from . import onnx_graph
 from .errors import ModelError
 from .inference import open_session
-from .kernel_file import model_runner
-from .kernels import activation_of, probe_first_layer
+from .kernels import activation_of, model_runner, probe_first_layer
 from .patches import PlainEvaluator
 
 # Row/column types of a patch position: first (T), inner (M), last (B).
