@@ -9,6 +9,7 @@ from qgis.core import (
     QgsProcessingParameterDefinition,
     QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
+    QgsWkbTypes,
 )
 
 
@@ -28,6 +29,7 @@ FILE_FOLDER = _pick('ProcessingFileParameterBehavior', 'Folder',
 SOURCE_RASTER = _pick('ProcessingSourceType', 'Raster', QgsProcessing, 'TypeRaster')
 SOURCE_VECTOR = _pick('ProcessingSourceType', 'Vector', QgsProcessing, 'TypeVector')
 SOURCE_FILE = _pick('ProcessingSourceType', 'File', QgsProcessing, 'TypeFile')
+NO_GEOMETRY = _pick('WkbType', 'NoGeometry', QgsWkbTypes, 'NoGeometry')
 
 
 def advanced(parameter):

@@ -15,7 +15,6 @@ from qgis.core import (
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterString,
-    QgsWkbTypes,
 )
 
 from .base import S2CloudCnnAlgorithm, core_callbacks, reported_as_processing_errors
@@ -26,7 +25,7 @@ from .class_parameters import (
     class_mapping,
 )
 from .core.summary import COLUMNS, Method, summarize, write_outputs
-from .qgis_compat import FILE_FOLDER, SOURCE_RASTER, SOURCE_VECTOR
+from .qgis_compat import FILE_FOLDER, NO_GEOMETRY, SOURCE_RASTER, SOURCE_VECTOR
 
 HELP = """Evaluates many predicted cloud masks against their ground truths, as the paper's \
 Table 4 and Figures 3-4 do, for up to three methods side by side (e.g. the CNN, Sen2Cor SCL and \
@@ -158,9 +157,8 @@ class SummarizeEvaluationsAlgorithm(S2CloudCnnAlgorithm):
         for column in COLUMNS:
             fields.append(_field(column, str if column in COLUMNS[:4] else
                                  int if column in ('tp', 'tn', 'fp', 'fn') else float))
-        no_geometry = getattr(Qgis, 'WkbType', QgsWkbTypes).NoGeometry
         sink, sink_id = self.parameterAsSink(parameters, self.OUTPUT, context, fields,
-                                             no_geometry, QgsCoordinateReferenceSystem())
+                                             NO_GEOMETRY, QgsCoordinateReferenceSystem())
         if sink is None:
             return None
         for record in summary.records():
