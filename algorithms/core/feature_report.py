@@ -7,7 +7,7 @@ import numpy as np
 from osgeo import gdal
 
 from .plots import new_figure, save_png
-from .report import esc, page, table, write_text
+from .report import esc, fmt, page, table, write_text
 
 # Side in pixels of each map in the contact sheet: maps are read decimated by GDAL, so a
 # full tile costs no more memory than a small crop.
@@ -57,9 +57,7 @@ def contact_sheet(maps_path, png_path, title):
 
 
 def _stats_rows(result, strongest):
-    def number(value):
-        return 'n/a' if math.isnan(value) else f'{value:.4g}'
-    return [(label, number(s['min']), number(s['mean']), number(s['max']),
+    return [(label, *(fmt(s[key], '.4g') for key in ('min', 'mean', 'max')),
              ', '.join(strongest.get(f, [])))
             for label, f, s in zip(result.descriptions, result.filters, result.stats)]
 

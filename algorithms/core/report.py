@@ -28,9 +28,9 @@ CONVENTIONS = ('Cloud is the positive class. Where a class is absent the ratios 
                'when both are the same single class. Only pixels valid in both rasters count.')
 
 
-def fmt(value):
-    """Format a ratio with four decimals, 'n/a' for NaN."""
-    return 'n/a' if isinstance(value, float) and math.isnan(value) else f'{value:.4f}'
+def fmt(value, spec='.4f'):
+    """Format a number with `spec` (a ratio with four decimals by default), 'n/a' for NaN."""
+    return 'n/a' if isinstance(value, float) and math.isnan(value) else format(value, spec)
 
 
 def esc(text):
