@@ -243,7 +243,7 @@ def evaluate(prediction_path, truth_path, prediction_mapping, truth_mapping, err
                         grid_pixels=prediction.RasterXSize * prediction.RasterYSize)
     truth_nodata = _nodata(truth)
     per_class = (truth_mapping.threshold is None
-                 and truth.GetRasterBand(1).DataType in _INTEGER_TYPES)
+                 and truth.GetRasterBand(1).DataType in raster_io.INTEGER_TYPES)
     result.notes += [f'The {what} has {dataset.RasterCount} bands; only band 1 was evaluated.'
                      for what, dataset in (('prediction', prediction), ('ground truth', truth))
                      if dataset.RasterCount > 1]
@@ -264,9 +264,6 @@ def evaluate(prediction_path, truth_path, prediction_mapping, truth_mapping, err
         finally:
             output = None
     return result
-
-
-_INTEGER_TYPES = (gdal.GDT_Byte, gdal.GDT_UInt16, gdal.GDT_Int16, gdal.GDT_UInt32, gdal.GDT_Int32)
 
 
 def _create_error_map(path, prediction):

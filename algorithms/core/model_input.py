@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from osgeo import gdal, osr
 
+from . import raster_io
 from .bands import canonical_band_name
 from .errors import BandMismatchError, ExtentError, InvalidRasterError
 from .windows import Window
@@ -60,8 +61,7 @@ def open_bands(path, bands):
         raise InvalidRasterError(f'cannot read {path} as a raster: {error}') from error
     indexes = match_bands(_descriptions(dataset), bands, os.path.basename(path))
     raster_bands = [dataset.GetRasterBand(i) for i in indexes]
-    integer = raster_bands[0].DataType in (gdal.GDT_Byte, gdal.GDT_UInt16, gdal.GDT_Int16,
-                                           gdal.GDT_UInt32, gdal.GDT_Int32)
+    integer = raster_bands[0].DataType in raster_io.INTEGER_TYPES
     return ModelInput(path, dataset, tuple(indexes), INTEGER_SCALE if integer else 1.0,
                       tuple(band.GetNoDataValue() for band in raster_bands), dataset.RasterXSize,
                       dataset.RasterYSize, dataset.GetGeoTransform(), dataset.GetProjection())

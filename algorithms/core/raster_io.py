@@ -12,6 +12,8 @@ gdal.UseExceptions()
 
 GEOTIFF_OPTIONS = ('TILED=YES', 'BLOCKXSIZE=256', 'BLOCKYSIZE=256',
                    'COMPRESS=DEFLATE', 'BIGTIFF=IF_SAFER')
+# GDAL's integer pixel types (inputs stored as scaled integers or class codes).
+INTEGER_TYPES = (gdal.GDT_Byte, gdal.GDT_UInt16, gdal.GDT_Int16, gdal.GDT_UInt32, gdal.GDT_Int32)
 
 
 def _sidecars(path):
