@@ -92,6 +92,15 @@ class S2CloudCnnAlgorithm(QgsProcessingAlgorithm):
             return None
         return self.parameterAsOutputLayer(parameters, name, context) or None
 
+    def check_parameters_except(self, parameters, context, name):
+        """Run checkParameterValues on every parameter but the product file parameter `name`.
+
+        QGIS 3.22's file parameter refuses folder names without a dot (a SAFE folder, a folder
+        of band files); the core checks the product instead and says what is wrong with it.
+        """
+        others = {k: v for k, v in parameters.items() if k != name}
+        return super().checkParameterValues(others, context)
+
 
 def core_callbacks(feedback):
     """Return (progress, is_canceled) callables for the QGIS-free core."""

@@ -121,9 +121,7 @@ class DetectCloudsAlgorithm(S2CloudCnnAlgorithm):
         ok, message = check_model_choice(self, parameters, context)
         if not ok:
             return ok, message
-        # QGIS 3.22's file parameter refuses folder names without a dot: the core checks it.
-        others = {k: v for k, v in parameters.items() if k != self.PRODUCT}
-        return super().checkParameterValues(others, context)
+        return self.check_parameters_except(parameters, context, self.PRODUCT)
 
     def processAlgorithm(self, parameters, context, feedback):
         """Read the parameters, run the core detector, style the mask."""

@@ -90,10 +90,7 @@ class StackL1cAlgorithm(S2CloudCnnAlgorithm):
         if has_input == has_files:
             return False, self.tr('Give either a Sentinel-2 L1C product (INPUT) or its band '
                                   'files (BAND_FILES), not both and not neither.')
-        # QGIS 3.22's file parameter refuses folder names without a dot (a folder of band
-        # files): INPUT is checked by the core, which says what is wrong with it.
-        others = {k: v for k, v in parameters.items() if k != self.INPUT}
-        return super().checkParameterValues(others, context)
+        return self.check_parameters_except(parameters, context, self.INPUT)
 
     def processAlgorithm(self, parameters, context, feedback):
         """Open the product, resolve zone and extent, and stack it."""
