@@ -16,7 +16,7 @@ from osgeo import gdal, osr
 
 from . import raster_io
 from .errors import CancelledError, NoValidDataError
-from .inference import open_session, read_model
+from .inference import CPU_PROVIDER, open_session, read_model
 from .l1c_product import open_product
 from .model_input import extent_window, open_model_input, read_context
 from .patches import PlainEvaluator, padded_block
@@ -224,8 +224,8 @@ def _fill(model_input, window, evaluator, threshold, datasets, options, progress
     size, pad = evaluator.metadata.patch_size, evaluator.metadata.padding
     blocks = list(iter_windows(window.width, window.height, options.block_size,
                                options.block_size))
-    workers = _worker_count(options, evaluator)
-    on_cpu = evaluator.provider == 'CPUExecutionProvider'
+    on_cpu = evaluator.provider == CPU_PROVIDER
+    workers = _worker_count(options, on_cpu)
     batch_size = options.batch_size or (CPU_BATCH_SIZE if on_cpu else GPU_BATCH_SIZE)
     idle = queue.SimpleQueue()
     for _ in range(workers):
@@ -248,9 +248,9 @@ def _fill(model_input, window, evaluator, threshold, datasets, options, progress
     return tuple(totals)
 
 
-def _worker_count(options, evaluator):
+def _worker_count(options, on_cpu):
     """Blocks evaluated at once: one per CPU core on the CPU (see DetectOptions.workers)."""
-    if evaluator.provider != 'CPUExecutionProvider':
+    if not on_cpu:
         return 1  # one GPU stream; batches are large enough to keep it busy
     return options.workers or os.cpu_count() or 1
 

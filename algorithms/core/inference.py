@@ -14,7 +14,7 @@ MODELS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
 DEFAULT_MODEL_ID = 's2cloudcnn-l1c13'
 PROVIDERS = ('auto', 'cpu', 'cuda')
 _CUDA = 'CUDAExecutionProvider'
-_CPU = 'CPUExecutionProvider'
+CPU_PROVIDER = 'CPUExecutionProvider'
 
 
 def import_onnxruntime():
@@ -112,7 +112,7 @@ def open_session(model, provider='auto', threads=0, source='the model'):
         if _CUDA in ort.get_available_providers():
             ort.set_default_logger_severity(4)  # a failed CUDA start is reported by us
             try:
-                session = _create(ort, model, options, [_CUDA, _CPU], source)
+                session = _create(ort, model, options, [_CUDA, CPU_PROVIDER], source)
             finally:
                 ort.set_default_logger_severity(3)
             if session.get_providers()[0] == _CUDA:
@@ -121,7 +121,7 @@ def open_session(model, provider='auto', threads=0, source='the model'):
         else:
             note = ('this onnxruntime has no CUDA provider; install onnxruntime-gpu '
                     '(for NVIDIA GPUs) instead of onnxruntime')
-    return Session(_create(ort, model, options, [_CPU], source), _CPU, note)
+    return Session(_create(ort, model, options, [CPU_PROVIDER], source), CPU_PROVIDER, note)
 
 
 def _create(ort, model, options, providers, source):
