@@ -68,6 +68,31 @@ def test_plain_path_agrees_and_blocks_do_not_matter(tmp_path, model):
     assert set(np.unique(mask)) <= {0, 1}
 
 
+def test_extent_in_another_crs_covers_the_same_ground(tmp_path, model):
+    from osgeo import osr
+
+    transform = gdal.Open(str(CROP)).GetGeoTransform()
+    x0, y0 = transform[0] + 40 * 60, transform[3] - 60 * 60
+    utm_box = (x0, y0, x0 + 30 * 60, y0 + 20 * 60)  # rows 40-59, cols 40-69
+    utm, wgs84 = osr.SpatialReference(), osr.SpatialReference()
+    utm.ImportFromWkt(gdal.Open(str(CROP)).GetProjection())
+    wgs84.ImportFromEPSG(4326)
+    for srs in (utm, wgs84):
+        srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    to_wgs84 = osr.CoordinateTransformation(utm, wgs84)
+    corners = [to_wgs84.TransformPoint(x, y)[:2] for x in utm_box[::2] for y in utm_box[1::2]]
+    lon, lat = zip(*corners)
+    _, whole, _ = run(tmp_path, CROP, model)
+    (tmp_path / 'wgs84').mkdir()
+    result, mask, _ = run(tmp_path / 'wgs84', CROP, model, extent_crs='EPSG:4326',
+                          extent=(min(lon), min(lat), max(lon), max(lat)))
+    out = gdal.Open(str(tmp_path / 'wgs84' / 'mask.tif')).GetGeoTransform()
+    col, row = round((out[0] - transform[0]) / 60), round((transform[3] - out[3]) / 60)
+    assert col <= 40 and row <= 40  # the box in degrees covers at least the UTM window
+    assert col + mask.shape[1] >= 70 and row + mask.shape[0] >= 60
+    assert np.array_equal(mask, whole[row:row + mask.shape[0], col:col + mask.shape[1]])
+
+
 def test_bands_are_matched_by_description_in_any_order(tmp_path, model):
     image = read_all(CROP)
     names = band_names(CROP)

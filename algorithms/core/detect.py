@@ -16,6 +16,7 @@ from osgeo import gdal, osr
 
 from . import raster_io
 from .errors import CancelledError, NoValidDataError
+from .geo import transform_box
 from .inference import CPU_PROVIDER, open_session, read_model
 from .l1c_product import open_product
 from .model_input import extent_window, open_model_input, read_context
@@ -159,11 +160,7 @@ def _extent_in(options, projection):
         return options.extent
     for srs in (source, target):
         srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    transform = osr.CoordinateTransformation(source, target)
-    xmin, ymin, xmax, ymax = options.extent
-    corners = [transform.TransformPoint(x, y)[:2] for x in (xmin, xmax) for y in (ymin, ymax)]
-    xs, ys = zip(*corners)
-    return min(xs), min(ys), max(xs), max(ys)
+    return transform_box(options.extent, osr.CoordinateTransformation(source, target))
 
 
 def _evaluator(model_path, metadata, cpu_session, options, log):

@@ -9,6 +9,7 @@ from osgeo import gdal, osr
 
 from . import raster_io
 from .errors import CancelledError, ExtentError, InvalidRasterError, NoValidDataError
+from .geo import transform_box
 from .metrics import CLEAR, CLOUD, IGNORED, Confusion
 from .windows import iter_windows
 
@@ -95,16 +96,12 @@ def _same_grid(first, second):
 
 def _truth_bounds_in(prediction, truth):
     """Return the ground truth's bounding box in the prediction's CRS."""
-    x_min, y_min, x_max, y_max = _bounds(truth)
     try:
-        transform = osr.CoordinateTransformation(_srs(truth), _srs(prediction))
-        corners = [transform.TransformPoint(x, y)[:2]
-                   for x in (x_min, x_max) for y in (y_min, y_max)]
+        return transform_box(_bounds(truth),
+                             osr.CoordinateTransformation(_srs(truth), _srs(prediction)))
     except RuntimeError as error:
         raise ExtentError(f'the ground truth\'s extent cannot be expressed in the prediction\'s '
                           f'CRS ({error}); check both CRSs') from error
-    xs, ys = [c[0] for c in corners], [c[1] for c in corners]
-    return min(xs), min(ys), max(xs), max(ys)
 
 
 def _regrid_truth(prediction, truth, names):
