@@ -136,7 +136,7 @@ def _write_blocks(dataset, datasets, product, geotransform, block_rows, progress
         for b_index, band in enumerate(L1C_BANDS):
             if is_canceled():
                 raise CancelledError('stacking cancelled; no output was written')
-            dn_mean = _band_mean(datasets[band], geotransform, window)
+            dn_mean = _band_mean(datasets[band], band, geotransform, window)
             # In float64 then rounded once to float32: exact to Float32's precision.
             block[b_index] = (dn_mean + product.offsets[band]) / product.quantification
             progress(100.0 * (w_index * len(L1C_BANDS) + b_index + 1) / steps)
@@ -148,13 +148,15 @@ def _write_blocks(dataset, datasets, product, geotransform, block_rows, progress
     return valid_total
 
 
-def _band_mean(source, geotransform, window):
+def _band_mean(source, band, geotransform, window):
     """Area-mean DN of one band over an output window (NaN where any source pixel is 0)."""
     src_gt = source.GetGeoTransform()
-    factor = resample.resolution_factor(geotransform[1], src_gt[1], source.GetDescription())
+    # A mosaic of granules is an in-memory VRT without a file name: name the band instead.
+    name = source.GetDescription() or f'the {band} mosaic'
+    factor = resample.resolution_factor(geotransform[1], src_gt[1], name)
     col, row = resample.source_offset(geotransform[0] + window.col * geotransform[1],
                                       geotransform[3] + window.row * geotransform[5],
-                                      src_gt, source.GetDescription())
+                                      src_gt, name)
     dn = resample.read_boundless(source.GetRasterBand(1), col, row,
                                  window.width * factor, window.height * factor)
     return resample.area_mean(dn, factor)
