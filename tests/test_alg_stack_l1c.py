@@ -74,7 +74,8 @@ def _missing_band(tmp_path):
 
 def _corrupt_zip(tmp_path):
     path = tmp_path / 'truncated.SAFE.zip'
-    path.write_bytes(open(TOULOUSE, 'rb').read()[:50000])
+    with open(TOULOUSE, 'rb') as product:
+        path.write_bytes(product.read()[:50000])
     return str(path)
 
 
