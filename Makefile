@@ -80,7 +80,8 @@ deploy: zip
 	@echo "Installed into $(DEPLOY_DIR)/s2cloudcnn; enable it in Plugins > Manage and Install Plugins"
 
 # Benchmarks are scripts, not tests: each prints its own figures and ratios.
-# The reference detector s2cloudless gets its own environment (it needs a newer numpy).
+# The reference detector s2cloudless runs from its own isolated environment (no system or
+# .venv packages), so the peer's timing depends on neither QGIS's packages nor make train's.
 BENCH_VENV := .venv-bench
 $(BENCH_VENV)/.installed: requirements-bench.txt
 	@test -x $(BENCH_VENV)/bin/python || $(SYSTEM_PYTHON) -m venv $(BENCH_VENV)
