@@ -62,7 +62,7 @@ qgis_process: $(VENV)/.installed qgis-profile
 
 # Cloud detection on a bundled real L1C product through qgis_process; prints where it wrote.
 demo: env
-	@$(PY) tests/demo_detect.py
+	@PYTHONPATH=$(CURDIR)/tests $(PY) tests/tools/demo_detect.py
 
 lint: env
 	$(PY) -m ruff check .

@@ -7,9 +7,9 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from .base import S2CloudCnnAlgorithm, core_callbacks, reported_as_processing_errors
-from .core.features import apply_kernels
-from .core.metrics import parse_values
+from .core.evaluation.metrics import parse_values
+from .core.inspection.features import apply_kernels
+from .support.base import S2CloudCnnAlgorithm, reported_as_processing_errors, run_context
 
 HELP = """Convolves a reflectance stack with the layer-1 kernels of a kernel database (from \
 "Export kernel database"), without the CNN or onnxruntime: the result equals the model's own \
@@ -54,11 +54,10 @@ class ApplyKernelsAlgorithm(S2CloudCnnAlgorithm):
         stack = self.parameterAsRasterLayer(parameters, self.INPUT, context).source()
         kernels = self.parameterAsFile(parameters, self.KERNELS, context)
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
-        progress, is_canceled = core_callbacks(feedback)
         with reported_as_processing_errors():
             filters = parse_values(self.parameterAsString(parameters, self.FILTERS, context),
                                    'filters')
-            result = apply_kernels(stack, kernels, output, filters=filters, progress=progress,
-                                   is_canceled=is_canceled)
+            result = apply_kernels(stack, kernels, output, filters=filters,
+                                   run_context=run_context(feedback))
         feedback.pushInfo(f'{len(result.filters)} map(s): {result.meaning}')
         return {self.OUTPUT: result.path}

@@ -10,10 +10,10 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
-from .base import S2CloudCnnAlgorithm, core_callbacks, reported_as_processing_errors
 from .core.dependencies import missing_message, onnxruntime_status
-from .core.detect import DetectOptions, detect_clouds
-from .model_choice import (
+from .core.detection.detect import DetectOptions, detect_clouds
+from .support.base import S2CloudCnnAlgorithm, reported_as_processing_errors, run_context
+from .support.model_choice import (
     MODEL,
     MODEL_FILE,
     add_model_parameters,
@@ -21,8 +21,8 @@ from .model_choice import (
     model_path,
     static_enum,
 )
-from .qgis_compat import NUMBER_DOUBLE, NUMBER_INTEGER, advanced
-from .styles import style_raster_output
+from .support.qgis_compat import NUMBER_DOUBLE, NUMBER_INTEGER, advanced
+from .support.styles import style_raster_output
 
 PROVIDER_CHOICES = ('Auto', 'CPU', 'CUDA')
 NATIVE_CHOICES = ('10 m', '20 m')
@@ -130,13 +130,11 @@ class DetectCloudsAlgorithm(S2CloudCnnAlgorithm):
             parameters, self.PRODUCT, context)
         mask = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         provider = self.parameterAsEnumString(parameters, self.EXECUTION_PROVIDER, context)
-        progress, is_canceled = core_callbacks(feedback)
         with reported_as_processing_errors():
             options = self._options(parameters, context, provider)
             model = model_path(self, parameters, context)
             feedback.pushInfo(f'Model: {model}')
-            result = detect_clouds(source, mask, model, options, progress, is_canceled,
-                                   log=feedback.pushInfo, warn=feedback.pushWarning)
+            result = detect_clouds(source, mask, model, options, run_context(feedback))
         feedback.pushInfo(f'{result.valid_pixels} valid pixels, {result.cloud_fraction:.1%} '
                           f'cloud at threshold {result.threshold:g}, {result.seconds:.1f} s')
         style_raster_output(mask, 'mask.qml', context)

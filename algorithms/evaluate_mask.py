@@ -8,17 +8,17 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
-from .base import S2CloudCnnAlgorithm, core_callbacks, reported_as_processing_errors
-from .class_parameters import (
+from .core.evaluation.evaluate import evaluate
+from .core.evaluation.metrics import COUNT_NAMES, METRIC_NAMES
+from .core.evaluation.report import write_evaluation_report
+from .support.base import S2CloudCnnAlgorithm, reported_as_processing_errors, run_context
+from .support.class_parameters import (
     CLASSES_HELP,
     add_class_parameters,
     check_class_parameters,
     class_mapping,
 )
-from .core.evaluate import evaluate
-from .core.metrics import COUNT_NAMES, METRIC_NAMES
-from .core.report import write_evaluation_report
-from .styles import style_raster_output
+from .support.styles import style_raster_output
 
 HELP = """Compares a cloud mask (or the masks of Sen2Cor, Fmask, a probability raster) with a \
 ground-truth raster and reports accuracy, recall, precision and F-score with cloud as the \
@@ -97,13 +97,11 @@ class EvaluateMaskAlgorithm(S2CloudCnnAlgorithm):
         truth = self._source(parameters, self.GROUND_TRUTH, context)
         error_map = self.optional_output_layer(parameters, self.ERROR_MAP, context)
         report = self.parameterAsFileOutput(parameters, self.REPORT, context)
-        progress, is_canceled = core_callbacks(feedback)
         with reported_as_processing_errors():
             result = evaluate(prediction, truth,
                               class_mapping(self, parameters, context, self.PREDICTION),
                               class_mapping(self, parameters, context, self.GROUND_TRUTH),
-                              error_map=error_map, progress=progress,
-                              is_canceled=is_canceled)
+                              error_map=error_map, run_context=run_context(feedback))
             if report:
                 write_evaluation_report(report, result)
         for note in result.notes:

@@ -8,11 +8,17 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from .base import S2CloudCnnAlgorithm, core_callbacks, reported_as_processing_errors
-from .core.features import export_feature_maps
-from .core.metrics import parse_values
-from .model_choice import MODEL, MODEL_FILE, add_model_parameters, check_model_choice, model_path
-from .qgis_compat import NUMBER_INTEGER
+from .core.evaluation.metrics import parse_values
+from .core.inspection.features import export_feature_maps
+from .support.base import S2CloudCnnAlgorithm, reported_as_processing_errors, run_context
+from .support.model_choice import (
+    MODEL,
+    MODEL_FILE,
+    add_model_parameters,
+    check_model_choice,
+    model_path,
+)
+from .support.qgis_compat import NUMBER_INTEGER
 
 HELP = """Writes the feature maps of one convolutional layer of the CNN over the input scene: \
 one Float32 band per filter, on the input's grid, NaN where the input has no data. Every value \
@@ -76,13 +82,11 @@ class ExportFeatureMapsAlgorithm(S2CloudCnnAlgorithm):
         layer = self.parameterAsInt(parameters, self.LAYER, context)
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         report = self.parameterAsFileOutput(parameters, self.REPORT, context) or None
-        progress, is_canceled = core_callbacks(feedback)
         with reported_as_processing_errors():
             model = model_path(self, parameters, context)
             filters = parse_values(self.parameterAsString(parameters, self.FILTERS, context),
                                    'filters')
             result = export_feature_maps(stack, model, output, layer, filters=filters,
-                                         report_path=report, progress=progress,
-                                         is_canceled=is_canceled)
+                                         report_path=report, run_context=run_context(feedback))
         feedback.pushInfo(f'{len(result.filters)} map(s) of conv{layer}: {result.meaning}')
         return {self.OUTPUT: result.path, self.REPORT: report}

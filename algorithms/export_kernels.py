@@ -2,10 +2,16 @@
 
 from qgis.core import QgsProcessingParameterFileDestination, QgsProcessingParameterNumber
 
-from .base import S2CloudCnnAlgorithm, reported_as_processing_errors
-from .core.kernel_file import export_database
-from .model_choice import MODEL, MODEL_FILE, add_model_parameters, check_model_choice, model_path
-from .qgis_compat import NUMBER_INTEGER
+from .core.inspection.kernel_file import export_database
+from .support.base import S2CloudCnnAlgorithm, reported_as_processing_errors
+from .support.model_choice import (
+    MODEL,
+    MODEL_FILE,
+    add_model_parameters,
+    check_model_choice,
+    model_path,
+)
+from .support.qgis_compat import NUMBER_INTEGER
 
 HELP = """Writes the 3x3 kernels and biases of one convolutional layer of the CNN as a kernel \
 database (the paper's proposal: reuse the kernels as features outside neural networks), with \

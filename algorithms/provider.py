@@ -4,13 +4,13 @@ from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
 from .apply_kernels import ApplyKernelsAlgorithm
-from .base import ICON_PATH
 from .detect_clouds import DetectCloudsAlgorithm
 from .evaluate_mask import EvaluateMaskAlgorithm
 from .export_feature_maps import ExportFeatureMapsAlgorithm
 from .export_kernels import ExportKernelsAlgorithm
 from .stack_l1c import StackL1cAlgorithm
 from .summarize_evaluations import SummarizeEvaluationsAlgorithm
+from .support.paths import ICON_PATH
 from .workflow_model import L1cCloudMaskModel
 
 ALGORITHMS = (

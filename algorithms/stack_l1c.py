@@ -1,7 +1,6 @@
 """Processing algorithm: stack the 13 bands of a Sentinel-2 L1C product at 60 m."""
 
 from qgis.core import (
-    QgsCoordinateReferenceSystem,
     QgsProcessingOutputNumber,
     QgsProcessingParameterCrs,
     QgsProcessingParameterExtent,
@@ -11,10 +10,10 @@ from qgis.core import (
     QgsProcessingParameterRasterDestination,
 )
 
-from .base import S2CloudCnnAlgorithm, core_callbacks, reported_as_processing_errors
-from .core.l1c_product import open_product
-from .core.stack import stack_l1c
-from .qgis_compat import NUMBER_INTEGER, SOURCE_FILE, advanced
+from .core.sentinel2.product import open_product
+from .core.sentinel2.stack import stack_l1c
+from .support.base import S2CloudCnnAlgorithm, reported_as_processing_errors, run_context
+from .support.qgis_compat import NUMBER_INTEGER, SOURCE_FILE, advanced
 
 HELP = """Reads a Sentinel-2 Level-1C product and writes its 13 bands (B01 ... B8A ... B12) \
 at 60 m, in top-of-atmosphere reflectance, as the cloud detector expects.
@@ -97,16 +96,15 @@ class StackL1cAlgorithm(S2CloudCnnAlgorithm):
         source = (self.parameterAsFile(parameters, self.INPUT, context)
                   or self._band_files(parameters, context))
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
-        progress, is_canceled = core_callbacks(feedback)
         with reported_as_processing_errors():
             product = open_product(source)
             epsg = product.choose_epsg(self._epsg(parameters, context))
-            extent = self._extent(parameters, context, epsg)
+            extent, extent_crs = self._extent(parameters, context)
             feedback.pushInfo(f'{product.product_id} ({product.kind}, baseline '
                               f'{product.processing_baseline or "unknown"}), EPSG:{epsg}')
-            result = stack_l1c(product, output, extent=extent, epsg=epsg,
+            result = stack_l1c(product, output, extent=extent, epsg=epsg, extent_crs=extent_crs,
                                resolution=self.parameterAsInt(parameters, self.RESOLUTION, context),
-                               progress=progress, is_canceled=is_canceled)
+                               run_context=run_context(feedback))
         for note in result.notes:
             feedback.pushWarning(note)
         feedback.pushInfo(f'{result.width} x {result.height} pixels, '
@@ -124,9 +122,11 @@ class StackL1cAlgorithm(S2CloudCnnAlgorithm):
         code = crs.authid().split(':')[-1]
         return int(code) if code.isdigit() else -1
 
-    def _extent(self, parameters, context, epsg):
+    def _extent(self, parameters, context):
+        """(box, CRS WKT) of the extent as given, or (None, None); the core reprojects it."""
         if not parameters.get(self.EXTENT):
-            return None
-        crs = QgsCoordinateReferenceSystem(f'EPSG:{epsg}')
-        rect = self.parameterAsExtent(parameters, self.EXTENT, context, crs)
-        return rect.xMinimum(), rect.yMinimum(), rect.xMaximum(), rect.yMaximum()
+            return None, None
+        rect = self.parameterAsExtent(parameters, self.EXTENT, context)
+        crs = self.parameterAsExtentCrs(parameters, self.EXTENT, context)
+        return ((rect.xMinimum(), rect.yMinimum(), rect.xMaximum(), rect.yMaximum()),
+                crs.toWkt() if crs.isValid() else None)

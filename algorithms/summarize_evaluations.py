@@ -17,15 +17,15 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from .base import S2CloudCnnAlgorithm, core_callbacks, reported_as_processing_errors
-from .class_parameters import (
+from .core.evaluation.summary import COLUMNS, Method, summarize, write_outputs
+from .support.base import S2CloudCnnAlgorithm, reported_as_processing_errors, run_context
+from .support.class_parameters import (
     CLASSES_HELP,
     add_class_parameters,
     check_class_parameters,
     class_mapping,
 )
-from .core.summary import COLUMNS, Method, summarize, write_outputs
-from .qgis_compat import FILE_FOLDER, NO_GEOMETRY, SOURCE_RASTER, SOURCE_VECTOR
+from .support.qgis_compat import FILE_FOLDER, NO_GEOMETRY, SOURCE_RASTER, SOURCE_VECTOR
 
 HELP = """Evaluates many predicted cloud masks against their ground truths, as the paper's \
 Table 4 and Figures 3-4 do, for up to three methods side by side (e.g. the CNN, Sen2Cor SCL and \
@@ -107,12 +107,11 @@ class SummarizeEvaluationsAlgorithm(S2CloudCnnAlgorithm):
         truths = self._truths(parameters, context)
         csv_path = self.parameterAsFileOutput(parameters, self.OUTPUT_CSV, context)
         report_path = self.parameterAsFileOutput(parameters, self.REPORT, context)
-        progress, is_canceled = core_callbacks(feedback)
         with reported_as_processing_errors():
             methods = self._methods(parameters, context)
             summary = summarize(methods, truths,
                                 class_mapping(self, parameters, context, self.GROUND_TRUTH),
-                                progress=progress, is_canceled=is_canceled, log=feedback.pushInfo)
+                                run_context(feedback))
             written = write_outputs(summary, csv_path, report_path)
         for method, path, why in summary.skipped:
             feedback.pushWarning(f'skipped {method} {os.path.basename(path)}: {why}')

@@ -9,9 +9,9 @@ from qgis.core import (
     QgsProcessingOutputNumber,
 )
 
-from .base import RESOURCES_DIR
-from .core.evaluate import confusion_of_error_map
+from .core.evaluation.evaluate import confusion_of_error_map
 from .evaluate_mask import EvaluateMaskAlgorithm
+from .support.paths import RESOURCES_DIR
 
 MODEL_FILE = os.path.join(RESOURCES_DIR, 'models', 'l1c_cloud_mask.model3')
 ERROR_MAP_RESULT = 'evaluate:error_map'

@@ -8,9 +8,10 @@ from qgis.core import Qgis, QgsApplication, QgsMessageLog, QgsNetworkAccessManag
 from qgis.PyQt.QtNetwork import QNetworkProxy
 from qgis.PyQt.QtWidgets import QMessageBox, QProgressBar, QPushButton
 
-from ..algorithms.base import tr
-from ..algorithms.core import dependencies, installer
+from ..algorithms.core import dependencies
 from ..algorithms.core.errors import CancelledError, S2CloudCnnError
+from ..algorithms.support.base import tr
+from . import installer
 
 try:
     from qgis.PyQt.QtGui import QAction  # Qt6 (QGIS 4)

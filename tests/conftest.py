@@ -12,6 +12,10 @@ os.environ['GDAL_PAM_ENABLED'] = 'NO'
 sys.path.append('/usr/share/qgis/python/plugins')  # QGIS's own `processing` package
 
 import pytest  # noqa: E402
+from osgeo import gdal  # noqa: E402
+
+# The test process itself calls core helpers directly; the plugin scopes GDAL exceptions.
+gdal.UseExceptions()
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(REPO, 'tests', 'data')

@@ -7,7 +7,7 @@ import numpy as np
 from conftest import data_path
 from osgeo import gdal
 
-from algorithms.core.inference import DEFAULT_MODEL_ID, MODELS_DIR
+from algorithms.support.paths import DEFAULT_MODEL_ID, MODELS_DIR
 
 CROP = data_path('detect', 'betsiboka_crop_toa13.tif')
 SHIPPED_MODEL = os.path.join(MODELS_DIR, f'{DEFAULT_MODEL_ID}.onnx')

@@ -8,8 +8,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from algorithms.core.bands import L1C_BANDS
-from algorithms.core.model_metadata import ModelMetadata
+from algorithms.core.detection.contract import ModelMetadata
+from algorithms.core.sentinel2.bands import L1C_BANDS
 
 
 def _tensor(name, array):

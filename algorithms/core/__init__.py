@@ -1,1 +1,1 @@
-"""QGIS-free core of S2 Cloud CNN: products, resampling, inference, metrics."""
+"""QGIS-free core of S2 Cloud CNN, by domain (see README.md, Architecture)."""

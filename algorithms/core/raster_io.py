@@ -1,14 +1,13 @@
 """Writing GeoTIFF outputs so that a failed or cancelled run leaves nothing that looks complete."""
 
 import contextlib
+import functools
 import os
 import uuid
 
 from osgeo import gdal
 
 from .errors import OutputPathError
-
-gdal.UseExceptions()
 
 GEOTIFF_OPTIONS = ('TILED=YES', 'BLOCKXSIZE=256', 'BLOCKYSIZE=256',
                    'COMPRESS=DEFLATE', 'BIGTIFF=IF_SAFER')
@@ -85,3 +84,29 @@ def create_geotiff(path, width, height, band_count, data_type, geotransform, pro
         for index in range(1, band_count + 1):
             dataset.GetRasterBand(index).SetNoDataValue(nodata)
     return dataset
+
+
+@contextlib.contextmanager
+def gdal_exceptions():
+    """Run a block with GDAL raising exceptions, then restore the caller's mode.
+
+    GDAL's Python bindings keep one process-wide switch; turning it on at import time would
+    change it for QGIS and every other plugin, so the core switches it on only around its own
+    work (the algorithm base wraps each run, and every public entry point wraps itself).
+    """
+    previous = gdal.GetUseExceptions()
+    gdal.UseExceptions()
+    try:
+        yield
+    finally:
+        if not previous:
+            gdal.DontUseExceptions()
+
+
+def uses_gdal_exceptions(function):
+    """Decorate a public core function that relies on GDAL raising (see gdal_exceptions)."""
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with gdal_exceptions():
+            return function(*args, **kwargs)
+    return wrapper

@@ -10,7 +10,7 @@ and agree; everything else, and a one-pixel rim around each labelled class, is l
 import numpy as np
 from scipy import ndimage
 
-from algorithms.core.bands import L1C_BANDS
+from algorithms.core.sentinel2.bands import L1C_BANDS
 
 from .generator import CLEAR, CLOUD, IGNORED
 

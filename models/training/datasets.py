@@ -7,8 +7,8 @@ import re
 import numpy as np
 from osgeo import gdal
 
-from algorithms.core.bands import L1C_BANDS
-from algorithms.core.model_input import open_bands
+from algorithms.core.detection.model_input import open_bands
+from algorithms.core.sentinel2.bands import L1C_BANDS
 
 from .generator import CLEAR, CLOUD, IGNORED, LabelledImage
 

@@ -7,7 +7,7 @@ import numpy as np
 import onnx
 import torch
 
-from algorithms.core.inference import read_model
+from algorithms.core.detection.inference import read_model
 
 from .network import ExportGraph
 

@@ -3,7 +3,7 @@
 import torch
 from torch import nn
 
-from algorithms.core.model_metadata import VARIANTS
+from algorithms.core.detection.contract import VARIANTS
 
 DEFAULT_FILTERS = (8, 16, 32)
 # The paper trained in Keras, whose LeakyReLU slope defaults to 0.3 (PyTorch's is 0.01).

@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from algorithms.core.metrics import Confusion
+from algorithms.core.evaluation.metrics import Confusion
 
 CURVE_FIELDS = ('epoch', 'train_loss', 'train_accuracy', 'heldout_loss', 'heldout_accuracy')
 METRIC_FIELDS = ('image', 'pixels', 'cloud_fraction', 'accuracy', 'recall', 'precision',
@@ -19,8 +19,8 @@ SUMMARY_KEYS = ('pixels', 'accuracy', 'recall', 'precision', 'fscore')
 def confusion_metrics(truth, predicted):
     """Accuracy, recall, precision, F-score (cloud positive) and the counts, as a dict.
 
-    The ratios are the plugin's own (algorithms.core.metrics.Confusion), with its conventions
-    where a class is absent (e.g. recall 1 on an image without cloud).
+    The ratios are the plugin's own (algorithms.core.evaluation.metrics.Confusion), with its
+    conventions where a class is absent (e.g. recall 1 on an image without cloud).
     """
     truth, predicted = np.asarray(truth, bool), np.asarray(predicted, bool)
     counts = Confusion(tp=int(np.sum(truth & predicted)), tn=int(np.sum(~truth & ~predicted)),

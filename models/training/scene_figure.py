@@ -13,7 +13,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
-from algorithms.core.inference import read_model  # noqa: E402
+from algorithms.core.detection.inference import read_model  # noqa: E402
 from models.training import datasets, report  # noqa: E402
 from models.training.agreement import agreement_labels  # noqa: E402
 from models.training.generator import row_patches, zero_bordered  # noqa: E402

@@ -5,8 +5,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from algorithms.core.bands import L1C_BANDS
-from algorithms.core.model_input import INTEGER_SCALE
+from algorithms.core.detection.model_input import INTEGER_SCALE
+from algorithms.core.sentinel2.bands import L1C_BANDS
 
 from . import datasets
 from .agreement import agreement_labels
@@ -51,7 +51,7 @@ class Dataset:
 
 def stack_product(product, stack_path):
     """Stack an L1C product (SAFE folder or zip) at 60 m with the plugin's own stacker."""
-    from algorithms.core.stack import stack_l1c
+    from algorithms.core.sentinel2.stack import stack_l1c
 
     stack_l1c(product, stack_path)
 

@@ -21,7 +21,7 @@ but visible cloud), the scene's own label where tau = 0, unknown in between.
 import numpy as np
 from scipy import ndimage
 
-from algorithms.core.bands import L1C_BANDS
+from algorithms.core.sentinel2.bands import L1C_BANDS
 
 from .generator import CLOUD, IGNORED, LabelledImage
 

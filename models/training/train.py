@@ -15,7 +15,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
-from algorithms.core.model_metadata import VARIANTS, ModelMetadata  # noqa: E402
+from algorithms.core.detection.contract import VARIANTS, ModelMetadata  # noqa: E402
 from models.training import report, sources  # noqa: E402
 from models.training.export import check_export, export_onnx  # noqa: E402
 from models.training.generator import RowGenerator, band_statistics, row_patches, zero_bordered  # noqa: E402

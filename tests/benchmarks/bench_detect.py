@@ -35,8 +35,8 @@ def build_scenes():
     """Write the full scene, a 98 % no-data copy and the s2cloudless array (once)."""
     from osgeo import gdal, osr
 
-    from algorithms.core.bands import L1C_BANDS, band_description
     from algorithms.core.raster_io import create_geotiff
+    from algorithms.core.sentinel2.bands import L1C_BANDS, band_description
 
     if all(os.path.exists(p) for p in (SCENE, SPARSE, ARRAY)):
         return
@@ -63,7 +63,7 @@ def run_ours(scene, model, options):
     """Child process: detect once; print JSON figures."""
     import tempfile
 
-    from algorithms.core.detect import DetectOptions, detect_clouds
+    from algorithms.core.detection.detect import DetectOptions, detect_clouds
 
     window = json.loads(options)
     rows = window.pop('rows', None)

@@ -52,8 +52,8 @@ def make_inputs():
 def run_one(truth, block):
     """Child process: one evaluation with an error map; print JSON figures."""
     sys.path.insert(0, REPO)
-    from algorithms.core.evaluate import evaluate
-    from algorithms.core.metrics import PRESETS
+    from algorithms.core.evaluation.evaluate import evaluate
+    from algorithms.core.evaluation.metrics import PRESETS
 
     start = time.perf_counter()
     result = evaluate(os.path.join(WORK, 'prediction.tif'), os.path.join(WORK, truth),

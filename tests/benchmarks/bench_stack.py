@@ -52,8 +52,8 @@ def full_data_band_seconds(folder):
     import numpy as np
     from osgeo import gdal
 
-    from algorithms.core import resample
-    from algorithms.core.l1c_product import open_product
+    from algorithms.core.sentinel2 import resample
+    from algorithms.core.sentinel2.product import open_product
 
     source = gdal.Open(open_product(TILE).band_files[32632]['B02'][0])
     block = source.GetRasterBand(1).ReadAsArray(0, 0, 512, 1024)  # fully imaged, real pixels
@@ -80,8 +80,8 @@ def full_data_band_seconds(folder):
 def run_one(block_rows):
     """Child process: stack the tile once; print JSON figures."""
     sys.path.insert(0, REPO)
-    from algorithms.core import resample
-    from algorithms.core.stack import stack_l1c
+    from algorithms.core.sentinel2 import resample
+    from algorithms.core.sentinel2.stack import stack_l1c
 
     totals = {}
     _timed(resample, 'read_boundless', totals)

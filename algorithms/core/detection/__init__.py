@@ -1,0 +1,1 @@
+"""Cloud detection: the ONNX model contract, sessions, model input, the plain and fast paths."""

@@ -1,0 +1,121 @@
+"""Loading ONNX cloud models: lazy onnxruntime, metadata checks, execution provider choice."""
+
+import ctypes
+import glob
+import os
+from dataclasses import dataclass
+
+from ..dependencies import missing_message
+from ..errors import DependencyMissingError, ModelError
+from .contract import parse_metadata
+
+PROVIDERS = ('auto', 'cpu', 'cuda')
+_CUDA = 'CUDAExecutionProvider'
+CPU_PROVIDER = 'CPUExecutionProvider'
+
+
+def import_onnxruntime():
+    """Return the onnxruntime module, imported only when inference is about to run.
+
+    Raises:
+        DependencyMissingError: with the command that installs it.
+
+    """
+    try:
+        import onnxruntime
+    except ImportError as error:
+        raise DependencyMissingError(missing_message()) from error
+    return onnxruntime
+
+
+@dataclass
+class Session:
+    """An onnxruntime session plus which execution provider really runs it, and why."""
+
+    session: object
+    provider: str
+    note: str = ''
+
+    def run(self, output_name, feeds):
+        """Return the named output for the input mapping `feeds`."""
+        return self.session.run([output_name], feeds)[0]
+
+
+def read_model(path):
+    """Open `path` on the CPU and return (ModelMetadata, Session), checking the metadata first.
+
+    Raises:
+        ModelError: if the file is missing, not ONNX, or lacks valid S2 Cloud CNN metadata.
+
+    """
+    if not os.path.isfile(path):
+        raise ModelError(f'model file {path} does not exist; choose an .onnx model file')
+    with open(path, 'rb') as stream:
+        model_bytes = stream.read()
+    session = open_session(model_bytes, 'cpu', source=path)
+    props = session.session.get_modelmeta().custom_metadata_map
+    metadata = parse_metadata(props, source=os.path.basename(path))
+    names = {node.name for node in session.session.get_outputs()}
+    if metadata.output_name not in names:
+        raise ModelError(f'{os.path.basename(path)} has no output {metadata.output_name!r} '
+                         f'(it has {sorted(names)}); export it with models/training/export.py')
+    return metadata, session
+
+
+def open_session(model, provider='auto', threads=0, source='the model'):
+    """Create an inference session on the requested execution provider.
+
+    Args:
+        model: an .onnx path or the serialized model bytes.
+        provider: 'auto' (CUDA if onnxruntime offers it and it initialises, else CPU),
+            'cpu' or 'cuda' (CUDA if it works, else CPU with the reason in `note`).
+        threads: CPU threads for one operator; 0 lets onnxruntime use every core.
+        source: name of the model in error messages.
+
+    Raises:
+        ModelError: if onnxruntime cannot read the model.
+        DependencyMissingError: if onnxruntime is not installed.
+
+    """
+    ort = import_onnxruntime()
+    if provider not in PROVIDERS:
+        raise ValueError(f'provider must be one of {PROVIDERS}, not {provider!r}')
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.log_severity_level = 3  # a head cut from a model leaves unused weights: not news
+    note = ''
+    if provider != 'cpu':
+        if _CUDA in ort.get_available_providers():
+            ort.set_default_logger_severity(4)  # a failed CUDA start is reported by us
+            try:
+                session = _create(ort, model, options, [_CUDA, CPU_PROVIDER], source)
+            finally:
+                ort.set_default_logger_severity(3)
+            if session.get_providers()[0] == _CUDA:
+                return Session(session, _CUDA)
+            note = f'onnxruntime offers CUDA but it did not start: {_cuda_failure(ort)}'
+        else:
+            note = ('this onnxruntime has no CUDA provider; install onnxruntime-gpu '
+                    '(for NVIDIA GPUs) instead of onnxruntime')
+    return Session(_create(ort, model, options, [CPU_PROVIDER], source), CPU_PROVIDER, note)
+
+
+def _create(ort, model, options, providers, source):
+    try:
+        return ort.InferenceSession(model, options, providers=providers)
+    except Exception as error:  # onnxruntime raises its own untyped errors for bad files
+        raise ModelError(f'{source} is not a readable ONNX model ({error}); choose an .onnx '
+                         'file exported by models/training/export.py') from error
+
+
+def _cuda_failure(ort):
+    """Say why the CUDA provider did not load: its library's own loader error, if any."""
+    folder = os.path.join(os.path.dirname(ort.__file__), 'capi')
+    libraries = glob.glob(os.path.join(folder, '*onnxruntime_providers_cuda.*'))
+    try:
+        if libraries:
+            ctypes.CDLL(libraries[0])
+    except OSError as error:
+        return (f'{error} (onnxruntime-gpu {ort.__version__} needs the CUDA and cuDNN '
+                'versions listed on onnxruntime.ai for it)')
+    return 'no usable NVIDIA GPU or driver was found'

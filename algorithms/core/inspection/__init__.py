@@ -1,0 +1,1 @@
+"""Model inspection: the kernel database, kernel files, feature maps and their reports."""

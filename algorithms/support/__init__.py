@@ -1,0 +1,1 @@
+"""Helpers of the Processing algorithms: the base class, parameters, styles, QGIS compatibility."""

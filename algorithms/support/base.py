@@ -1,0 +1,120 @@
+"""Shared behaviour of the S2 Cloud CNN Processing algorithms."""
+
+import contextlib
+
+from qgis.core import (
+    QgsProcessingAlgorithm,
+    QgsProcessingException,
+    QgsProcessingOutputLayerDefinition,
+)
+from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtGui import QIcon
+
+from ..core.errors import S2CloudCnnError
+from ..core.raster_io import gdal_exceptions
+from ..core.run import RunContext
+from .paths import ICON_PATH
+
+HELP_URL = 'https://github.com/s2cloudcnn/s2cloudcnn#'
+
+GROUPS = {
+    'preprocessing': 'Pre-processing',
+    'detection': 'Cloud detection',
+    'evaluation': 'Evaluation',
+    'inspection': 'Model inspection',
+}
+
+
+def tr(text):
+    """Translate `text` in the plugin's one translation context."""
+    return QCoreApplication.translate('S2CloudCnn', text)
+
+
+class S2CloudCnnAlgorithm(QgsProcessingAlgorithm):
+    """Base class: subclasses set NAME, DISPLAY_NAME, GROUP_ID and HELP."""
+
+    NAME = ''
+    DISPLAY_NAME = ''
+    GROUP_ID = ''
+    HELP = ''
+
+    def tr(self, text):
+        """Translate `text` in the plugin's context."""
+        return tr(text)
+
+    def createInstance(self):
+        """Return a fresh instance, as Processing runs each execution on its own copy."""
+        return type(self)()
+
+    def name(self):
+        """Stable lowercase id, used in qgis_process and models."""
+        return self.NAME
+
+    def displayName(self):
+        """Name shown in the toolbox."""
+        return self.tr(self.DISPLAY_NAME)
+
+    def groupId(self):
+        """Stable group id."""
+        return self.GROUP_ID
+
+    def group(self):
+        """Group name shown in the toolbox."""
+        return self.tr(GROUPS[self.GROUP_ID])
+
+    def shortHelpString(self):
+        """Help shown beside the algorithm dialog."""
+        return self.tr(self.HELP)
+
+    def helpUrl(self):
+        """README section of this algorithm."""
+        return HELP_URL + self.NAME
+
+    def icon(self):
+        """The plugin's icon."""
+        return QIcon(ICON_PATH)
+
+    def svgIconPath(self):
+        """The plugin's icon as an SVG path."""
+        return ICON_PATH
+
+    def optional_output_layer(self, parameters, name, context):
+        """Path of an optional raster output, or None when the user skipped it.
+
+        Asked of QGIS only when set: 3.22 would otherwise register the skipped output for
+        loading, and the batch dialog then reports a layer that was 'not correctly generated'.
+        """
+        value = parameters.get(name)
+        if isinstance(value, QgsProcessingOutputLayerDefinition):
+            value = value.sink.staticValue()
+        if not value:
+            return None
+        return self.parameterAsOutputLayer(parameters, name, context) or None
+
+    def check_parameters_except(self, parameters, context, name):
+        """Run checkParameterValues on every parameter but the product file parameter `name`.
+
+        QGIS 3.22's file parameter refuses folder names without a dot (a SAFE folder, a folder
+        of band files); the core checks the product instead and says what is wrong with it.
+        """
+        others = {k: v for k, v in parameters.items() if k != name}
+        return super().checkParameterValues(others, context)
+
+
+def run_context(feedback) -> RunContext:
+    """The QGIS-free core's RunContext over a QgsProcessingFeedback."""
+    return RunContext(feedback.setProgress, feedback.isCanceled, feedback.pushInfo,
+                      feedback.pushWarning)
+
+
+@contextlib.contextmanager
+def reported_as_processing_errors():
+    """Run core code with GDAL exceptions on; its typed errors become one QgsProcessingException.
+
+    GDAL's own mode is restored afterwards, so QGIS and other plugins keep theirs.
+    """
+    try:
+        with gdal_exceptions():
+            yield
+    except S2CloudCnnError as error:
+        raise QgsProcessingException(str(error)) from error

@@ -1,0 +1,125 @@
+"""Write resources/models/l1c_cloud_mask.model3, the graphical model shipped with the plugin.
+
+Built with QGIS's own model API so that the file is exactly what the Model Designer would save:
+Sentinel-2 L1C product -> stackl1c -> detectclouds -> (when a ground truth is given) evaluatemask.
+Run it again after changing a parameter of those algorithms;
+tests/algorithms/test_workflow_model.py checks that the committed file matches.
+"""
+
+import os
+import sys
+
+from qgis.core import (
+    QgsProcessingModelAlgorithm,
+    QgsProcessingModelChildAlgorithm,
+    QgsProcessingModelChildDependency,
+    QgsProcessingModelOutput,
+    QgsProcessingModelParameter,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterExtent,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterRasterLayer,
+)
+from qgis.core import (
+    QgsProcessingModelChildParameterSource as Source,
+)
+from qgis.PyQt.QtCore import QPointF
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MODEL_PATH = os.path.join(REPO, 'resources', 'models', 'l1c_cloud_mask.model3')
+HAS_GROUND_TRUTH = 'ground truth given'
+
+
+def _add_input(model, parameter, x, y):
+    component = QgsProcessingModelParameter(parameter.name())
+    component.setPosition(QPointF(x, y))
+    model.addModelParameter(parameter, component)
+
+
+def _child(child_id, algorithm_id, description, x, y, **sources):
+    child = QgsProcessingModelChildAlgorithm(algorithm_id)
+    child.setChildId(child_id)
+    child.setDescription(description)
+    child.setPosition(QPointF(x, y))
+    for name, source in sources.items():
+        child.addParameterSources(name, [source])
+    return child
+
+
+def _outputs(child, **names):
+    outputs = {}
+    for parameter_name, (output_name, description, x_offset) in names.items():
+        output = QgsProcessingModelOutput(output_name, description)
+        output.setChildId(child.childId())
+        output.setChildOutputName(parameter_name)
+        output.setPosition(child.position() + QPointF(x_offset, 70))
+        outputs[output_name] = output
+    child.setModelOutputs(outputs)
+
+
+def build_model():
+    """Return the workflow as a QgsProcessingModelAlgorithm."""
+    from algorithms.support.class_parameters import PRESET_LABELS
+
+    model = QgsProcessingModelAlgorithm('L1C cloud mask (stack, detect, evaluate)',
+                                        'Workflows', 'workflows')
+    model.setHelpContent({'ALG_DESC': (
+        'From a Sentinel-2 L1C product to a styled cloud mask: stacks the 13 bands at 60 m, '
+        'runs the CNN and, when a ground-truth raster is given, evaluates the mask against it '
+        '(metrics in the HTML report and the model results).')})
+    _add_input(model, QgsProcessingParameterFile(
+        'product', 'Sentinel-2 L1C product (SAFE folder, .zip or MTD_MSIL1C.xml)'), 0, 0)
+    _add_input(model, QgsProcessingParameterExtent('extent', 'Only this extent', optional=True),
+               250, 0)
+    _add_input(model, QgsProcessingParameterRasterLayer(
+        'ground_truth', 'Ground-truth raster (optional)', optional=True), 500, 0)
+    _add_input(model, QgsProcessingParameterEnum(
+        'ground_truth_classes', 'Ground-truth classes', options=list(PRESET_LABELS),
+        defaultValue=1), 750, 0)
+
+    stack = _child('stack', 's2cloudcnn:stackl1c', 'Stack L1C bands at 60 m', 100, 150,
+                   INPUT=Source.fromModelParameter('product'),
+                   EXTENT=Source.fromModelParameter('extent'))
+    detect = _child('detect', 's2cloudcnn:detectclouds', 'Detect clouds (CNN)', 100, 300,
+                    INPUT=Source.fromChildOutput('stack', 'OUTPUT'))
+    _outputs(detect, OUTPUT=('cloud_mask', 'Cloud mask', -80),
+             PROBABILITY=('cloud_probability', 'Cloud probability', 80))
+    branch = _child('has_ground_truth', 'native:condition', 'Ground truth given?', 500, 150)
+    branch.setConfiguration({'conditions': [
+        {'name': HAS_GROUND_TRUTH, 'expression': '@ground_truth IS NOT NULL'}]})
+    evaluate = _child('evaluate', 's2cloudcnn:evaluatemask', 'Evaluate cloud mask', 500, 450,
+                      PREDICTION=Source.fromChildOutput('detect', 'OUTPUT'),
+                      GROUND_TRUTH=Source.fromModelParameter('ground_truth'),
+                      GROUND_TRUTH_CLASSES=Source.fromModelParameter('ground_truth_classes'))
+    evaluate.setDependencies([QgsProcessingModelChildDependency('has_ground_truth',
+                                                                HAS_GROUND_TRUTH)])
+    _outputs(evaluate, ERROR_MAP=('error_map', 'Error map', -80),
+             REPORT=('report', 'Evaluation report', 80))
+    for child in (stack, detect, branch, evaluate):
+        model.addChildAlgorithm(child)
+    model.updateDestinationParameters()  # as the Model Designer does before saving
+    return model
+
+
+def main():
+    """Write the model file (needs a running QGIS with our provider registered)."""
+    os.makedirs(os.path.dirname(MODEL_PATH), exist_ok=True)
+    if not build_model().toFile(MODEL_PATH):
+        sys.exit(f'could not write {MODEL_PATH}')
+    print(MODEL_PATH)
+
+
+if __name__ == '__main__':
+    from qgis.core import QgsApplication
+
+    sys.path[:0] = [REPO, '/usr/share/qgis/python/plugins']
+    app = QgsApplication([], False)
+    app.initQgis()
+    from processing.core.Processing import Processing
+
+    from algorithms.provider import S2CloudCnnProvider
+
+    Processing.initialize()
+    provider = S2CloudCnnProvider()  # held: the registry alone does not keep it alive
+    QgsApplication.processingRegistry().addProvider(provider)
+    main()
