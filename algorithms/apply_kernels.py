@@ -8,7 +8,7 @@ from qgis.core import (
 )
 
 from .core.evaluation.metrics import parse_values
-from .core.inspection.features import apply_kernels
+from .core.inspection.features import MapOptions, apply_kernels
 from .support.base import S2CloudCnnAlgorithm, reported_as_processing_errors, run_context
 
 HELP = """Convolves a reflectance stack with the layer-1 kernels of a kernel database (from \
@@ -57,7 +57,7 @@ class ApplyKernelsAlgorithm(S2CloudCnnAlgorithm):
         with reported_as_processing_errors():
             filters = parse_values(self.parameterAsString(parameters, self.FILTERS, context),
                                    'filters')
-            result = apply_kernels(stack, kernels, output, filters=filters,
-                                   run_context=run_context(feedback))
+            result = apply_kernels(stack, kernels, output, MapOptions(filters=filters),
+                                   run_context(feedback))
         feedback.pushInfo(f'{len(result.filters)} map(s): {result.meaning}')
         return {self.OUTPUT: result.path}

@@ -9,7 +9,7 @@ from qgis.core import (
 )
 
 from .core.evaluation.metrics import parse_values
-from .core.inspection.features import export_feature_maps
+from .core.inspection.features import MapOptions, export_feature_maps
 from .support.base import S2CloudCnnAlgorithm, reported_as_processing_errors, run_context
 from .support.model_choice import (
     MODEL,
@@ -86,7 +86,8 @@ class ExportFeatureMapsAlgorithm(S2CloudCnnAlgorithm):
             model = model_path(self, parameters, context)
             filters = parse_values(self.parameterAsString(parameters, self.FILTERS, context),
                                    'filters')
-            result = export_feature_maps(stack, model, output, layer, filters=filters,
-                                         report_path=report, run_context=run_context(feedback))
+            result = export_feature_maps(stack, model, output, layer,
+                                         MapOptions(filters=filters, report_path=report),
+                                         run_context(feedback))
         feedback.pushInfo(f'{len(result.filters)} map(s) of conv{layer}: {result.meaning}')
         return {self.OUTPUT: result.path, self.REPORT: report}

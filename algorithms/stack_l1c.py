@@ -11,7 +11,7 @@ from qgis.core import (
 )
 
 from .core.sentinel2.product import open_product
-from .core.sentinel2.stack import stack_l1c
+from .core.sentinel2.stack import StackOptions, stack_l1c
 from .support.base import S2CloudCnnAlgorithm, reported_as_processing_errors, run_context
 from .support.qgis_compat import NUMBER_INTEGER, SOURCE_FILE, advanced
 
@@ -102,9 +102,10 @@ class StackL1cAlgorithm(S2CloudCnnAlgorithm):
             extent, extent_crs = self._extent(parameters, context)
             feedback.pushInfo(f'{product.product_id} ({product.kind}, baseline '
                               f'{product.processing_baseline or "unknown"}), EPSG:{epsg}')
-            result = stack_l1c(product, output, extent=extent, epsg=epsg, extent_crs=extent_crs,
-                               resolution=self.parameterAsInt(parameters, self.RESOLUTION, context),
-                               run_context=run_context(feedback))
+            options = StackOptions(
+                extent=extent, extent_crs=extent_crs, epsg=epsg,
+                resolution=self.parameterAsInt(parameters, self.RESOLUTION, context))
+            result = stack_l1c(product, output, options, run_context(feedback))
         for note in result.notes:
             feedback.pushWarning(note)
         feedback.pushInfo(f'{result.width} x {result.height} pixels, '

@@ -25,7 +25,7 @@ def test_zip_with_extent_in_another_crs_matches_the_core_stack(run_algorithm, tm
         QgsRectangle,
     )
 
-    from algorithms.core.sentinel2.stack import stack_l1c
+    from algorithms.core.sentinel2.stack import StackOptions, stack_l1c
 
     # The corner crop, expressed in WGS 84 (its bounding box there is a bit larger).
     utm, wgs84 = (QgsCoordinateReferenceSystem(f'EPSG:{c}') for c in (32632, 4326))
@@ -37,7 +37,7 @@ def test_zip_with_extent_in_another_crs_matches_the_core_stack(run_algorithm, tm
     gt = dataset.GetGeoTransform()
     assert (gt[0] - 600000) % 60 == 0 and (gt[3] - 5500020) % 60 == 0
     assert gt[0] <= T32UPV_CORNER[0] and gt[3] >= T32UPV_CORNER[3]
-    core = stack_l1c(T32UPV, str(tmp_path / 'core.tif'), extent=T32UPV_CORNER)
+    core = stack_l1c(T32UPV, str(tmp_path / 'core.tif'), StackOptions(extent=T32UPV_CORNER))
     col, row = round((600000 - gt[0]) / 60), round((gt[3] - 5500020) / 60)
     np.testing.assert_array_equal(stack[:, row:row + 100, col:col + 160], read_stack(core.path)[0])
     assert 0 < result['VALID_FRACTION'] < 1

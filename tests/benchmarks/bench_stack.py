@@ -81,14 +81,15 @@ def run_one(block_rows):
     """Child process: stack the tile once; print JSON figures."""
     sys.path.insert(0, REPO)
     from algorithms.core.sentinel2 import resample
-    from algorithms.core.sentinel2.stack import stack_l1c
+    from algorithms.core.sentinel2.stack import StackOptions, stack_l1c
 
     totals = {}
     _timed(resample, 'read_boundless', totals)
     _timed(resample, 'area_mean', totals)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
-        result = stack_l1c(TILE, os.path.join(folder, 'stack.tif'), block_rows=block_rows)
+        result = stack_l1c(TILE, os.path.join(folder, 'stack.tif'),
+                           StackOptions(block_rows=block_rows))
     seconds, usage = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF)
     print(json.dumps({'seconds': seconds, 'cpu': usage.ru_utime + usage.ru_stime,
                       'peak_mb': usage.ru_maxrss / 1024, 'decode': totals['read_boundless'],

@@ -23,6 +23,7 @@ from algorithms.core.errors import (
 )
 from algorithms.core.evaluation.metrics import parse_values
 from algorithms.core.inspection import features, kernel_file, kernels
+from algorithms.core.inspection.features import MapOptions
 from algorithms.core.raster_io import create_geotiff
 from algorithms.core.run import RunContext
 from algorithms.core.sentinel2.bands import L1C_BANDS, band_description
@@ -183,7 +184,8 @@ def read_maps(path):
 def test_layer1_maps_are_conv1_at_each_pixels_patch_centre(model, scene, tmp_path):
     meta, run = model
     out = str(tmp_path / 'maps1.tif')
-    result = features.export_feature_maps(STACK, MODEL, out, 1, filters=[1, 3], block_size=40)
+    result = features.export_feature_maps(STACK, MODEL, out, 1,
+                                          MapOptions(filters=[1, 3], block_size=40))
     maps, dataset = read_maps(out)
     assert (dataset.RasterXSize, dataset.RasterYSize) == (64, 64)
     assert dataset.GetGeoTransform() == gdal.Open(STACK).GetGeoTransform()
@@ -201,7 +203,7 @@ def test_layer1_maps_are_conv1_at_each_pixels_patch_centre(model, scene, tmp_pat
 def test_deeper_maps_are_the_centre_cell_of_each_pixels_patch(model, scene, tmp_path, layer):
     meta, run = model
     out = str(tmp_path / f'maps{layer}.tif')
-    features.export_feature_maps(STACK, MODEL, out, layer, filters=[2], block_size=48)
+    features.export_feature_maps(STACK, MODEL, out, layer, MapOptions(filters=[2], block_size=48))
     maps, _ = read_maps(out)
     cell = 8 >> (layer - 1)
     pixels = [(0, 0), (5, 60), (47, 47), (48, 48), (63, 10)]
@@ -230,9 +232,10 @@ def test_apply_kernels_reproduces_the_models_maps_with_no_data(tmp_path):
     stack = _stack_with_holes(tmp_path)
     kernel_path = str(tmp_path / 'k1.json')
     kernel_file.export_database(MODEL, 1, kernel_path)
-    features.export_feature_maps(stack, MODEL, str(tmp_path / 'model.tif'), 1, block_size=24)
+    features.export_feature_maps(stack, MODEL, str(tmp_path / 'model.tif'), 1,
+                                 MapOptions(block_size=24))
     result = features.apply_kernels(stack, kernel_path, str(tmp_path / 'applied.tif'),
-                                    block_size=40)
+                                    MapOptions(block_size=40))
     model_maps, _ = read_maps(str(tmp_path / 'model.tif'))
     applied, dataset = read_maps(result.path)
     assert np.isnan(applied[:, 30:33, 20:24]).all() and np.isnan(applied[:, 5, 5]).all()
@@ -255,8 +258,9 @@ def test_apply_kernels_picks_bands_by_description_and_refuses_missing_ones(tmp_p
             source.GetRasterBand(L1C_BANDS.index(band) + 1).ReadAsArray())
         dataset.GetRasterBand(k).SetDescription(band_description(band))
     dataset = None
-    a = features.apply_kernels(STACK, kernel_path, str(tmp_path / 'a.tif'), filters=[4])
-    b = features.apply_kernels(shuffled, kernel_path, str(tmp_path / 'b.tif'), filters=[4])
+    a = features.apply_kernels(STACK, kernel_path, str(tmp_path / 'a.tif'), MapOptions(filters=[4]))
+    b = features.apply_kernels(shuffled, kernel_path, str(tmp_path / 'b.tif'),
+                               MapOptions(filters=[4]))
     np.testing.assert_array_equal(read_maps(a.path)[0], read_maps(b.path)[0])
     four = str(tmp_path / 'rgbn.tif')
     gdal.Translate(four, STACK, bandList=[2, 3, 4, 8])
@@ -277,18 +281,18 @@ def test_feature_maps_need_the_models_resolution(tmp_path):
 def test_bad_filters_and_cancel_leave_nothing(tmp_path):
     out = tmp_path / 'maps.tif'
     with pytest.raises(ModelError, match='do not exist'):
-        features.export_feature_maps(STACK, MODEL, str(out), 1, filters=[1, 999])
+        features.export_feature_maps(STACK, MODEL, str(out), 1, MapOptions(filters=[1, 999]))
     with pytest.raises(MappingError):
         parse_values('1, x', 'filters')
     with pytest.raises(CancelledError):
-        features.export_feature_maps(STACK, MODEL, str(out), 1, block_size=16,
+        features.export_feature_maps(STACK, MODEL, str(out), 1, MapOptions(block_size=16),
                                      run_context=RunContext(is_canceled=lambda: True))
     assert not os.listdir(tmp_path)
 
 
 def test_report_has_a_contact_sheet_of_every_map(tmp_path):
     out, report = str(tmp_path / 'maps.tif'), str(tmp_path / 'report.html')
-    result = features.export_feature_maps(STACK, MODEL, out, 1, report_path=report)
+    result = features.export_feature_maps(STACK, MODEL, out, 1, MapOptions(report_path=report))
     text = open(report, encoding='utf-8').read()
     png = tmp_path / 'report_maps.png'
     assert 'src="report_maps.png"' in text and png.stat().st_size > 5000

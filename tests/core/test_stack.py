@@ -25,7 +25,7 @@ from algorithms.core.run import RunContext
 from algorithms.core.sentinel2 import resample
 from algorithms.core.sentinel2.bands import L1C_BANDS, band_description
 from algorithms.core.sentinel2.product import open_product
-from algorithms.core.sentinel2.stack import stack_l1c
+from algorithms.core.sentinel2.stack import StackOptions, stack_l1c
 
 
 @pytest.fixture(scope='module')
@@ -36,7 +36,7 @@ def toulouse_safe(tmp_path_factory):
 @pytest.fixture(scope='module')
 def t32upv_stack(tmp_path_factory):
     path = tmp_path_factory.mktemp('t32upv') / 'stack.tif'
-    return stack_l1c(T32UPV, str(path), extent=T32UPV_CORNER)
+    return stack_l1c(T32UPV, str(path), StackOptions(extent=T32UPV_CORNER))
 
 
 def test_zip_metadata_baseline_05_has_offset():
@@ -191,7 +191,8 @@ def test_stack_contract_grid_types_descriptions_metadata(t32upv_stack):
 
 def test_extent_is_snapped_outward_to_the_60_m_tile_grid(tmp_path, t32upv_stack):
     inner = (600010.0, 5494030.0, 609590.0, 5500000.0)
-    result = stack_l1c(T32UPV, str(tmp_path / 'snapped.tif'), extent=inner, block_rows=7)
+    result = stack_l1c(T32UPV, str(tmp_path / 'snapped.tif'),
+                       StackOptions(extent=inner, block_rows=7))
     assert result.geotransform == t32upv_stack.geotransform
     assert (result.width, result.height) == (160, 100)
     # Seven-row blocks (block seams everywhere) give exactly the default blocks' values.
@@ -199,7 +200,7 @@ def test_extent_is_snapped_outward_to_the_60_m_tile_grid(tmp_path, t32upv_stack)
 
 
 def test_pdmc_stack_reads_the_oper_band_files(tmp_path):
-    result = stack_l1c(PDMC, str(tmp_path / 'pdmc.tif'), extent=T32UPV_CORNER)
+    result = stack_l1c(PDMC, str(tmp_path / 'pdmc.tif'), StackOptions(extent=T32UPV_CORNER))
     stack, dataset = read_stack(result.path)
     assert dataset.GetMetadataItem('PRODUCT_FORMAT') == 'PDMC SAFE zip'
     expected = _expected_reflectance(PDMC, 'B04', 600000 + 60 * 7, 5500020 - 60 * 30, 0)
@@ -207,13 +208,14 @@ def test_pdmc_stack_reads_the_oper_band_files(tmp_path):
 
 
 def test_resolution_120_m_is_the_area_mean_of_twelve_10_m_pixels(tmp_path):
-    result = stack_l1c(T32UPV, str(tmp_path / 's120.tif'), extent=T32UPV_CORNER, resolution=120)
+    result = stack_l1c(T32UPV, str(tmp_path / 's120.tif'),
+                       StackOptions(extent=T32UPV_CORNER, resolution=120))
     stack, _ = read_stack(result.path)
     assert stack.shape == (13, 50, 80)
     expected = _expected_reflectance(T32UPV, 'B03', 600000 + 120 * 4, 5500020 - 120 * 9, 0, 120)
     assert stack[2, 9, 4] == pytest.approx(expected, rel=1e-6)
     with pytest.raises(errors.InvalidProductError, match='multiple of 60'):
-        stack_l1c(T32UPV, str(tmp_path / 's90.tif'), resolution=90)
+        stack_l1c(T32UPV, str(tmp_path / 's90.tif'), StackOptions(resolution=90))
 
 
 def test_progress_rises_to_100_and_cancel_leaves_nothing(tmp_path):
@@ -228,19 +230,19 @@ def test_progress_rises_to_100_and_cancel_leaves_nothing(tmp_path):
 
     out = tmp_path / 'cancelled' / 'b.tif'
     with pytest.raises(errors.CancelledError):
-        stack_l1c(T32UPV, str(out), extent=T32UPV_CORNER,
-                  run_context=RunContext(is_canceled=cancel_at_fifth_band))
+        stack_l1c(T32UPV, str(out), StackOptions(extent=T32UPV_CORNER),
+                  RunContext(is_canceled=cancel_at_fifth_band))
     assert os.listdir(out.parent) == []
 
 
 def test_all_nodata_extent_and_disjoint_extent_and_wrong_zone(tmp_path):
     out = tmp_path / 'o' / 'x.tif'
     with pytest.raises(errors.NoValidDataError, match='no valid pixel'):
-        stack_l1c(T32UPV, str(out), extent=(700000, 5400000, 709800, 5409800))
+        stack_l1c(T32UPV, str(out), StackOptions(extent=(700000, 5400000, 709800, 5409800)))
     with pytest.raises(errors.ExtentError, match='does not overlap'):
-        stack_l1c(T32UPV, str(out), extent=(100000, 100000, 200000, 200000))
+        stack_l1c(T32UPV, str(out), StackOptions(extent=(100000, 100000, 200000, 200000)))
     with pytest.raises(errors.InvalidProductError, match='EPSG:32632'):
-        stack_l1c(T32UPV, str(out), epsg=32631)
+        stack_l1c(T32UPV, str(out), StackOptions(epsg=32631))
     assert os.listdir(out.parent) == []
 
 

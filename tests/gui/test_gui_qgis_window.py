@@ -12,7 +12,7 @@ from conftest import QGIS_HOME, REPO, data_path
 from l1c_fixtures import PDMC, T32UPV, T32UPV_CORNER
 from osgeo import gdal
 
-from algorithms.core.sentinel2.stack import stack_l1c
+from algorithms.core.sentinel2.stack import StackOptions, stack_l1c
 from algorithms.provider import ALGORITHMS
 
 SCREENSHOTS = os.path.join(REPO, 'test-output', 'screenshots')
@@ -55,8 +55,10 @@ def _non_blank(png):
 @pytest.fixture(scope='module')
 def real_stacks(tmp_path_factory):
     folder = tmp_path_factory.mktemp('stacks')
-    strip = stack_l1c(T32UPV, str(folder / 't32upv_strip.tif'), extent=DEMO_STRIP).path
-    pdmc = stack_l1c(PDMC, str(folder / 'pdmc_corner.tif'), extent=T32UPV_CORNER).path
+    strip = stack_l1c(T32UPV, str(folder / 't32upv_strip.tif'),
+                      StackOptions(extent=DEMO_STRIP)).path
+    pdmc = stack_l1c(PDMC, str(folder / 'pdmc_corner.tif'),
+                     StackOptions(extent=T32UPV_CORNER)).path
     betsiboka = str(folder / 'betsiboka.tif')
     shutil.copy(data_path('detect', 'betsiboka_crop_toa13.tif'), betsiboka)
     return [strip, pdmc, betsiboka]

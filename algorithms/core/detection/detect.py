@@ -20,7 +20,7 @@ from ..grid import Window, iter_windows, reproject_box, window_transform
 from ..raster_io import uses_gdal_exceptions
 from ..run import RunContext, context_or_silent
 from ..sentinel2.product import open_product
-from ..sentinel2.stack import stack_l1c
+from ..sentinel2.stack import StackOptions, stack_l1c
 from .fast_path import SharedConvEvaluator, SharedConvUnavailable, build_shared_conv_evaluator
 from .inference import CPU_PROVIDER, open_session, read_model
 from .model_input import extent_window, open_model_input, read_context
@@ -143,8 +143,8 @@ def _raster_of(source, scratch, options, progress, is_canceled):
     product = open_product(source)
     epsg = product.choose_epsg(None)
     extent = _extent_in(options, f'EPSG:{epsg}')
-    result = stack_l1c(product, os.path.join(scratch, 'stack.tif'), extent=extent,
-                       run_context=RunContext(lambda p: progress(p * _STACK_SHARE), is_canceled))
+    result = stack_l1c(product, os.path.join(scratch, 'stack.tif'), StackOptions(extent=extent),
+                       RunContext(lambda p: progress(p * _STACK_SHARE), is_canceled))
     return result.path, list(result.notes)
 
 

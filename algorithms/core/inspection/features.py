@@ -10,6 +10,7 @@ apart, whose interior 14 x 14 cells are those same values, so one patch serves 1
 import math
 import os
 from dataclasses import dataclass, field
+from typing import Optional
 
 import numpy as np
 from osgeo import gdal
@@ -226,10 +227,25 @@ def _model_maps(run, evaluator, model_input, layer, chosen):
     return compute
 
 
+@dataclass(frozen=True)
+class MapOptions:
+    """Which maps to write, and how.
+
+    Attributes:
+        filters: 1-based filter numbers; empty or None = all.
+        block_size: pixels per block side (memory grows with its square).
+        report_path: optional HTML report with a contact sheet PNG beside it (feature maps).
+    """
+
+    filters: Optional[list] = None
+    block_size: int = BLOCK_SIZE
+    report_path: Optional[str] = None
+
+
 @uses_gdal_exceptions
-def export_feature_maps(stack_path, model_path, output_path, layer, filters=None,
-                        report_path=None, block_size=BLOCK_SIZE,
-                        run_context: 'RunContext | None' = None) -> 'MapsResult':
+def export_feature_maps(stack_path: str, model_path: str, output_path: str, layer: int,
+                        options: Optional[MapOptions] = None,
+                        run_context: Optional[RunContext] = None) -> 'MapsResult':
     """Write the chosen filters of conv layer `layer` over the stack's grid (see module doc).
 
     Args:
@@ -237,9 +253,7 @@ def export_feature_maps(stack_path, model_path, output_path, layer, filters=None
         model_path: the .onnx model.
         output_path: GeoTIFF to write: Float32, one band per filter, NaN at no-data pixels.
         layer: conv layer, 1-based.
-        filters: 1-based filter numbers; empty or None = all.
-        report_path: optional HTML report with a contact sheet PNG beside it.
-        block_size: pixels per block side (memory grows with its square).
+        options: MapOptions (filters, block size, report).
         run_context: RunContext (progress per block, cancel between blocks).
 
     Returns:
@@ -251,7 +265,8 @@ def export_feature_maps(stack_path, model_path, output_path, layer, filters=None
     """
     meta, session = read_model(model_path)
     check_layer(meta, layer)
-    chosen = select_filters(filters, meta.filters[layer - 1], layer)
+    options = options or MapOptions()
+    chosen = select_filters(options.filters, meta.filters[layer - 1], layer)
     model_input = open_model_input(stack_path, meta)
     run = model_runner(session, meta)
     compute = _model_maps(run, PlainEvaluator(session, meta), model_input, layer, chosen)
@@ -260,20 +275,22 @@ def export_feature_maps(stack_path, model_path, output_path, layer, filters=None
     metadata = {'MODEL_ID': meta.model_id, 'MODEL_VERSION': meta.version, 'LAYER': str(layer),
                 'SOURCE': f'ONNX graph output {meta.feature_outputs[layer - 1]}',
                 'BAND_MEANING': meaning}
-    stats = _write_maps(model_input.dataset, output_path, labels, metadata, compute, block_size,
+    stats = _write_maps(model_input.dataset, output_path, labels, metadata, compute,
+                        options.block_size,
                         context_or_silent(run_context), [stack_path, model_path])
     result = MapsResult(output_path, layer, [f + 1 for f in chosen], labels, meaning, stats)
-    if report_path:
+    if options.report_path:
         summary = build_database(run, meta, layer, model_path)['summary']
-        write_feature_report(result, report_path, f'{meta.model_id} {meta.version}',
+        write_feature_report(result, options.report_path, f'{meta.model_id} {meta.version}',
                              {s['filter']: s['strongest'] for s in summary},
                              protected=[stack_path, model_path, output_path])
     return result
 
 
 @uses_gdal_exceptions
-def apply_kernels(stack_path, kernel_path, output_path, filters=None, block_size=BLOCK_SIZE,
-                  run_context: 'RunContext | None' = None) -> 'MapsResult':
+def apply_kernels(stack_path: str, kernel_path: str, output_path: str,
+                  options: Optional[MapOptions] = None,
+                  run_context: Optional[RunContext] = None) -> 'MapsResult':
     """Convolve a stack with the layer-1 kernels of a kernel database file, without the CNN.
 
     Uses the reflectance-space kernels and the paper's zero border (no data counts as zero),
@@ -288,7 +305,8 @@ def apply_kernels(stack_path, kernel_path, output_path, filters=None, block_size
 
     """
     kernels = read_first_layer(kernel_path)
-    chosen = select_filters(filters, len(kernels['bias']), 1)
+    options = options or MapOptions()
+    chosen = select_filters(options.filters, len(kernels['bias']), 1)
     try:
         model_input = open_bands(stack_path, kernels['bands'])
     except BandMismatchError as error:
@@ -308,6 +326,7 @@ def apply_kernels(stack_path, kernel_path, output_path, filters=None, block_size
                f'activation {kernels["activation"]["name"]}, applied to the stack')
     metadata = {'MODEL_ID': kernels['model_id'], 'LAYER': '1', 'BAND_MEANING': meaning,
                 'SOURCE': f'kernel database {kernel_path}'}
-    stats = _write_maps(model_input.dataset, output_path, labels, metadata, compute, block_size,
+    stats = _write_maps(model_input.dataset, output_path, labels, metadata, compute,
+                        options.block_size,
                         context_or_silent(run_context), [stack_path, kernel_path])
     return MapsResult(output_path, 1, [f + 1 for f in chosen], labels, meaning, stats)

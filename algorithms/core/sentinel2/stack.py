@@ -2,6 +2,7 @@
 
 import os
 from dataclasses import dataclass, field
+from typing import Optional
 
 import numpy as np
 from osgeo import gdal, osr
@@ -35,10 +36,29 @@ class StackResult:
     notes: list = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class StackOptions:
+    """How to stack: area, zone and pixel size (the defaults stack the whole tile at 60 m).
+
+    Attributes:
+        extent: optional (xmin, ymin, xmax, ymax), in `extent_crs` or else in the output CRS;
+            its bounding box in the output CRS is snapped outward to the tile's grid.
+        extent_crs: the CRS of `extent` (WKT, 'EPSG:n'); default the output CRS.
+        epsg: output UTM zone for products covering two; default the product's main zone.
+        resolution: output pixel size in metres, a multiple of 60 (the model needs 60).
+        block_rows: output rows processed at once (bounds memory).
+    """
+
+    extent: Optional[tuple] = None
+    extent_crs: Optional[str] = None
+    epsg: Optional[int] = None
+    resolution: int = RESOLUTION_M
+    block_rows: int = BLOCK_ROWS
+
+
 @uses_gdal_exceptions
-def stack_l1c(source, output_path: str, extent: 'tuple | None' = None, epsg: 'int | None' = None,
-              resolution: int = RESOLUTION_M, run_context: 'RunContext | None' = None,
-              block_rows: int = BLOCK_ROWS, extent_crs: 'str | None' = None) -> 'StackResult':
+def stack_l1c(source, output_path: str, options: Optional[StackOptions] = None,
+              run_context: Optional[RunContext] = None) -> 'StackResult':
     """Write the 13-band 60 m TOA reflectance stack of a Level-1C product.
 
     Reflectance = (DN + RADIO_ADD_OFFSET) / QUANTIFICATION_VALUE per band; 10 m and 20 m bands
@@ -48,13 +68,8 @@ def stack_l1c(source, output_path: str, extent: 'tuple | None' = None, epsg: 'in
     Args:
         source: anything open_product accepts (SAFE folder or zip, MTD xml, band files).
         output_path: GeoTIFF to write (replaced only on success).
-        extent: optional (xmin, ymin, xmax, ymax), in `extent_crs` or else in the output CRS;
-            its bounding box in the output CRS is snapped outward to the tile's grid.
-        epsg: output UTM zone for products covering two; default the product's main zone.
-        resolution: output pixel size in metres, a multiple of 60 (the model needs 60).
+        options: StackOptions (area, zone, pixel size).
         run_context: RunContext (progress; cancel checked before each band read).
-        block_rows: output rows processed at once (bounds memory).
-        extent_crs: the CRS of `extent` (WKT, 'EPSG:n'); default the output CRS.
 
     Returns:
         StackResult.
@@ -64,14 +79,15 @@ def stack_l1c(source, output_path: str, extent: 'tuple | None' = None, epsg: 'in
 
     """
     product = source if hasattr(source, 'band_files') else open_product(source)
-    epsg = product.choose_epsg(epsg)
-    if extent is not None and extent_crs:
-        extent = grid.reproject_box(extent, extent_crs, f'EPSG:{epsg}')
+    options = options or StackOptions()
+    epsg, extent, resolution = product.choose_epsg(options.epsg), options.extent, options.resolution
+    if extent is not None and options.extent_crs:
+        extent = grid.reproject_box(extent, options.extent_crs, f'EPSG:{epsg}')
     datasets = {band: _open_band(paths) for band, paths in product.band_files[epsg].items()}
     geotransform, width, height = _output_grid(product, epsg, datasets, extent, resolution)
     metadata = _stack_metadata(product, epsg, resolution, datasets)
     valid_fraction = _write_stack(output_path, product, epsg, datasets,
-                                  (geotransform, width, height), metadata, block_rows,
+                                  (geotransform, width, height), metadata, options.block_rows,
                                   context_or_silent(run_context))
     return StackResult(os.path.abspath(output_path), width, height, epsg, geotransform,
                        valid_fraction, metadata, list(product.notes))
