@@ -2,6 +2,7 @@
 
 import html
 import math
+from collections.abc import Iterable, Sequence
 
 from . import raster_io
 
@@ -16,17 +17,17 @@ img { max-width: 100%; border: 1px solid #ddd; margin: 0.5em 0; }
 """
 
 
-def fmt(value, spec='.4f'):
+def fmt(value: object, spec: str = '.4f') -> str:
     """Format a number with `spec` (a ratio with four decimals by default), 'n/a' for NaN."""
     return 'n/a' if isinstance(value, float) and math.isnan(value) else format(value, spec)
 
 
-def esc(text):
+def esc(text: object) -> str:
     """Return any value HTML-escaped."""
     return html.escape(str(text))
 
 
-def table(header, rows, text_columns=1):
+def table(header: Sequence, rows: Iterable[Sequence], text_columns: int = 1) -> str:
     """Return an HTML table; the first `text_columns` columns are left-aligned."""
     def cells(tag, values):
         return ''.join(f'<{tag}{" class=text" if i < text_columns else ""}>{esc(v)}</{tag}>'
@@ -35,14 +36,14 @@ def table(header, rows, text_columns=1):
     return f'<table><tr>{cells("th", header)}</tr>{body}</table>'
 
 
-def page(title, sections):
+def page(title: str, sections: Iterable[str]) -> str:
     """Return a complete HTML document."""
     return (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{esc(title)}</title>'
             f'<style>{STYLE}</style></head><body><h1>{esc(title)}</h1>'
             + '\n'.join(sections) + '</body></html>\n')
 
 
-def write_text(path, text, protected=()):
+def write_text(path: str, text: str, protected: Sequence[str] = ()) -> None:
     """Write a text file atomically (temporary file, then rename)."""
     with raster_io.atomic_output(path, protected) as temporary:
         with open(temporary, 'w', encoding='utf-8', newline='') as stream:

@@ -11,7 +11,7 @@ BOX_METRICS = BAR_METRICS + (('iou', 'IoU'), ('kappa', "Cohen's kappa"))
 COLOURS = ('#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd')
 
 
-def new_figure(width, height):
+def new_figure(width: float, height: float):
     """Return a matplotlib Figure drawn by the Agg canvas (no GUI, no global backend switch)."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -26,13 +26,13 @@ def new_figure(width, height):
     return figure
 
 
-def save_png(figure, path):
+def save_png(figure, path: str) -> None:
     """Write `figure` as a PNG at `path` atomically (temporary file, then rename)."""
     with raster_io.atomic_output(path) as temporary:
         figure.savefig(temporary, format='png')
 
 
-def per_image_bars(images, methods, values, path):
+def per_image_bars(images: list, methods: list, values: dict, path: str) -> None:
     """Draw one panel per metric with a group of bars per image, one bar per method.
 
     Args:
@@ -69,7 +69,7 @@ def _lower_limit(values, metric):
     return max(0.0, math.floor((min(finite, default=0.0) - 0.02) * 10) / 10)
 
 
-def box_plots(methods, values, path):
+def box_plots(methods: list, values: dict, path: str) -> None:
     """Draw one box plot per metric, one box per method, over the images.
 
     Args:

@@ -65,7 +65,7 @@ def _check(condition, message):
         raise ModelError(message)
 
 
-def parse_metadata(props, source='the model'):
+def parse_metadata(props: dict, source: str = 'the model') -> 'ModelMetadata':
     """Build and validate ModelMetadata from an ONNX custom metadata mapping.
 
     Raises:

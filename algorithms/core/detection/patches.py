@@ -3,7 +3,7 @@
 import numpy as np
 
 
-def padded_block(block, valid):
+def padded_block(block: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Zero no-data pixels and return the block as float32, as the network's patches see it.
 
     Args:

@@ -12,7 +12,7 @@ from ..errors import MappingError
 CLOUD, CLEAR, IGNORED = 1, 0, -1
 
 
-def parse_values(text, what='values'):
+def parse_values(text: str, what: str = 'values') -> list:
     """Parse '2, 3, 8-10' into a frozenset of integers.
 
     Args:
@@ -171,7 +171,8 @@ PRESETS = {
 PRESET_KEYS = ('mask', 'alcd', 'scl', 'fmask', 'probability', 'custom')
 
 
-def mapping_for(preset, cloud_text='', clear_text='', threshold=0.5):
+def mapping_for(preset: str, cloud_text: str = '', clear_text: str = '',
+                threshold: float = 0.5) -> 'ClassMapping':
     """Build the ClassMapping a user chose.
 
     Args:

@@ -32,7 +32,7 @@ def _stretch(values):
     return np.clip((values - low) / (high - low if high > low else 1.0), 0, 1)
 
 
-def contact_sheet(maps_path, png_path, title):
+def contact_sheet(maps_path: str, png_path: str, title: str) -> None:
     """Draw every band of a feature-map raster as a grey thumbnail in a grid; write a PNG.
 
     Bright = high activation, each map stretched on its own (2-98 %); no data is red.
@@ -62,7 +62,8 @@ def _stats_rows(result, strongest):
             for label, f, s in zip(result.descriptions, result.filters, result.stats)]
 
 
-def write_feature_report(result, report_path, model_label, strongest=None, protected=()):
+def write_feature_report(result, report_path: str, model_label: str, strongest=None,
+                         protected: tuple = ()) -> None:
     """Write the HTML report of a MapsResult and its contact sheet PNG beside it.
 
     Args:

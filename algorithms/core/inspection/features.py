@@ -44,17 +44,17 @@ class MapsResult:
     stats: list = field(default_factory=list)
 
 
-def band_label(layer, filter_number):
+def band_label(layer: int, filter_number: int) -> str:
     """Return the description of a feature-map band, e.g. 'conv1 filter 03' (from 1)."""
     return f'conv{layer} filter {filter_number:02d}'
 
 
-def centre_cell(meta, layer):
+def centre_cell(meta, layer: int) -> int:
     """Row/column of conv layer `layer` (1-based) that holds the patch's centre pixel."""
     return meta.padding >> (layer - 1)
 
 
-def map_meaning(meta, layer):
+def map_meaning(meta, layer: int) -> str:
     """One sentence saying what a band of a layer-`layer` feature map holds."""
     cell = centre_cell(meta, layer)
     text = (f'band = one conv{layer} filter (activation applied, before pooling) at cell '
@@ -66,7 +66,7 @@ def map_meaning(meta, layer):
                    'convolution of the scene')
 
 
-def select_filters(filters, count, layer):
+def select_filters(filters: 'list | None', count: int, layer: int) -> list:
     """Return 0-based indexes of the chosen 1-based filters (all when empty).
 
     Raises:
@@ -80,7 +80,7 @@ def select_filters(filters, count, layer):
     return [f - 1 for f in chosen]
 
 
-def first_layer_maps(run, meta, block, filters):
+def first_layer_maps(run, meta, block: np.ndarray, filters: list) -> np.ndarray:
     """Layer-1 maps of a block read with a 1-pixel halo, from the model's conv1 output.
 
     The block is cut into patches whose interiors (cells 1..patch-2) tile it; an interior
@@ -104,7 +104,8 @@ def first_layer_maps(run, meta, block, filters):
     return maps[:, :height, :width]
 
 
-def centre_maps(run, evaluator, layer, block, inside, filters):
+def centre_maps(run, evaluator, layer: int, block: np.ndarray, inside: np.ndarray,
+                filters: list) -> np.ndarray:
     """Return layer `layer`'s maps at each valid pixel's own patch centre cell (NaN elsewhere).
 
     Args:
@@ -139,7 +140,8 @@ def _read_padded(model_input, window, before, after):
     return padded_block(data, valid), inside
 
 
-def convolve3x3(block, weights, bias, slope):
+def convolve3x3(block: np.ndarray, weights: np.ndarray, bias: np.ndarray,
+                slope: float) -> np.ndarray:
     """Apply 3x3 kernels [F, bands, 3, 3] + bias [F] to a block with a 1-pixel halo.
 
     Cross-correlation as in ONNX Conv, then the activation max(v, slope * v) (slope 0 = ReLU).

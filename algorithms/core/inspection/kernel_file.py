@@ -21,7 +21,8 @@ CSV_COLUMNS = ('model_id', 'layer', 'activation', 'negative_slope', 'space', 'fi
                'l1_norm', 'share', 'rank')
 
 
-def export_database(model_path, layer, json_path, csv_path=None):
+def export_database(model_path: str, layer: int, json_path: str,
+                    csv_path: 'str | None' = None) -> dict:
     """Probe conv layer `layer` of the model and write its kernel database (JSON, CSV).
 
     Returns:
@@ -57,7 +58,7 @@ def _plain(value):
 _NUMBER_LIST = re.compile(r'\[\s+((?:-?[0-9.eE+-]+|null)(?:,\s+(?:-?[0-9.eE+-]+|null))*)\s+\]')
 
 
-def json_text(document):
+def json_text(document: dict) -> str:
     """Return the kernel database document as JSON (indented, number lists on one line)."""
     text = json.dumps(_plain(document), indent=1, allow_nan=False)
     return _NUMBER_LIST.sub(lambda m: '[' + re.sub(r',\s+', ', ', m.group(1)) + ']', text) + '\n'
@@ -81,7 +82,7 @@ def _csv_rows(document):
                        order.index(name) + 1 if in_summary else '']
 
 
-def csv_text(document):
+def csv_text(document: dict) -> str:
     """Return the kernels as a flat table (CSV_COLUMNS); `rank` 1 = the filter's strongest input.
 
     The reflectance rows of layer 1 carry no share/rank: inputs are compared in the
@@ -95,7 +96,7 @@ def csv_text(document):
     return stream.getvalue()
 
 
-def read_first_layer(path):
+def read_first_layer(path: str) -> dict:
     """Read a kernel database JSON for applying its layer-1 kernels to reflectance.
 
     Returns:

@@ -36,7 +36,7 @@ PROBE_METHODS = {
 }
 
 
-def max_pool2(array):
+def max_pool2(array: np.ndarray) -> np.ndarray:
     """2 x 2 max pooling of [N, C, S, S] (S even), as between the network's conv blocks."""
     n, c, s, _ = array.shape
     return array.reshape(n, c, s // 2, 2, s // 2, 2).max(axis=(3, 5))
@@ -51,7 +51,7 @@ def _neighbourhoods(inputs):
     return np.hstack([rows, np.ones((rows.shape[0], 1))])
 
 
-def probe_deeper_layer(run, meta, layer):
+def probe_deeper_layer(run, meta, layer: int) -> dict:
     """Solve layer `layer` (>= 2) as a 3x3 convolution over the pooled previous activations.
 
     The model's conv{layer-1} activations are max-pooled 2 x 2 (exact selection), and
@@ -87,7 +87,7 @@ def probe_deeper_layer(run, meta, layer):
     return {'pooled': {'weights': weights, 'bias': coef[-1]}, 'residual': residual}
 
 
-def band_summary(weights, input_names):
+def band_summary(weights: np.ndarray, input_names: list) -> list:
     """Per filter, the L1 norm of each input's 3x3 kernel and the strongest inputs.
 
     Args:
@@ -124,7 +124,7 @@ def _layer_meaning(layer, meta):
         ' filter), zero-padded; they are not band kernels')
 
 
-def build_database(run, meta, layer, model_file):
+def build_database(run, meta, layer: int, model_file: str) -> dict:
     """Probe conv layer `layer` of a model and return the kernel database document (a dict).
 
     Args:
@@ -160,7 +160,7 @@ def build_database(run, meta, layer, model_file):
     }
 
 
-def check_layer(meta, layer):
+def check_layer(meta, layer: int) -> None:
     """Raise ModelError unless `layer` is one of the model's conv layers (1-based)."""
     count = len(meta.filters)
     if not 1 <= layer <= count:

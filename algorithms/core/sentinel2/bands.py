@@ -16,7 +16,7 @@ WAVELENGTH_NM = {
 _BAND_TOKEN = re.compile(r'^\s*B\s*0?(8A|1[0-2]|[1-9])\b', re.IGNORECASE)
 
 
-def canonical_band_name(text):
+def canonical_band_name(text: str) -> 'str | None':
     """Return the canonical name ('B01'...'B12', 'B8A') a text starts with, or None.
 
     Accepts 'B1', 'b01', 'B8A', 'B08 (835.1 nm)', 'B10 1373.5 nm' and similar band
@@ -29,6 +29,6 @@ def canonical_band_name(text):
     return 'B8A' if number == '8A' else f'B{int(number):02d}'
 
 
-def band_description(name):
+def band_description(name: str) -> str:
     """Return the description written on a stacked band, e.g. 'B02 (496.6 nm)'."""
     return f'{name} ({WAVELENGTH_NM[name]:g} nm)'

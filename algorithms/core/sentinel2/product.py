@@ -96,7 +96,7 @@ class L1cProduct:
 
 
 @uses_gdal_exceptions
-def open_product(source):
+def open_product(source) -> 'L1cProduct':
     """Describe the Level-1C product at `source`, checking that all 13 bands are there.
 
     Args:

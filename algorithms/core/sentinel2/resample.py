@@ -8,7 +8,7 @@ from ..errors import InvalidProductError
 NODATA_DN = 0
 
 
-def area_mean(dn, factor):
+def area_mean(dn: np.ndarray, factor: int) -> np.ndarray:
     """Mean of each `factor` x `factor` block of `dn`; NaN where any source pixel is DN 0.
 
     Area averaging is what a coarser detector would have measured over the same ground, so
@@ -41,7 +41,8 @@ def area_mean(dn, factor):
     return mean
 
 
-def source_offset(dst_x, dst_y, src_geotransform, path):
+def source_offset(dst_x: float, dst_y: float, src_geotransform: tuple,
+                  path: str) -> tuple:
     """Pixel offset in the source of the point (dst_x, dst_y), which must be a pixel corner.
 
     Raises:
@@ -57,7 +58,7 @@ def source_offset(dst_x, dst_y, src_geotransform, path):
     return int(round(col)), int(round(row))
 
 
-def read_boundless(band, col, row, width, height):
+def read_boundless(band, col: int, row: int, width: int, height: int) -> np.ndarray:
     """Read a window that may extend past the raster; pixels outside are DN 0 (no data)."""
     dtype = gdal_array.GDALTypeCodeToNumericTypeCode(band.DataType)
     out = np.zeros((height, width), dtype=dtype)
@@ -69,7 +70,7 @@ def read_boundless(band, col, row, width, height):
     return out
 
 
-def resolution_factor(target_res, source_res, path):
+def resolution_factor(target_res: float, source_res: float, path: str) -> int:
     """Integer ratio target / source pixel size.
 
     Raises:
