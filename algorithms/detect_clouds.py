@@ -45,7 +45,9 @@ starts, else the CPU; the log says which one ran, and why CUDA did not.
 
 <b>Outputs</b>: cloud mask (Byte: 0 clear, 1 cloud, 255 no data; styled, with a .qml beside \
 it), optional cloud probability (Float32, NaN no data), optional mask on the product's 10 m or \
-20 m grid (nearest neighbour) to mask the native bands."""
+20 m grid (nearest neighbour) to mask the native bands.
+
+<b>Cloud and shadow mask</b> (L1C product only: it needs the sun and view angles of the tile metadata): Byte, 0 clear, 1 cloud, 2 shadow, 255 no data, styled. Each cloud object is projected along the sun and view directions for heights of 200 m to 12 km and matched against pixels darker than their surroundings in NIR and SWIR (Fmask's method, Zhu & Woodcock 2012). <b>Grow cloud and shadow by</b> N pixels: a buffer in that mask only."""
 
 
 class DetectCloudsAlgorithm(S2CloudCnnAlgorithm):
@@ -68,6 +70,9 @@ class DetectCloudsAlgorithm(S2CloudCnnAlgorithm):
     OUTPUT = 'OUTPUT'
     PROBABILITY = 'PROBABILITY'
     OUTPUT_NATIVE = 'OUTPUT_NATIVE'
+    CLOUD_SHADOW = 'CLOUD_SHADOW'
+    DILATION = 'DILATION'
+    SHADOW_FRACTION = 'SHADOW_FRACTION'
     CLOUD_FRACTION = 'CLOUD_FRACTION'
     PROVIDER_USED = 'PROVIDER_USED'
 
@@ -100,8 +105,16 @@ class DetectCloudsAlgorithm(S2CloudCnnAlgorithm):
         self.addParameter(QgsProcessingParameterRasterDestination(
             self.OUTPUT_NATIVE, self.tr('Cloud mask on the 10 m / 20 m grid'), optional=True,
             createByDefault=False))
+        self.addParameter(QgsProcessingParameterNumber(
+            self.DILATION, self.tr('Grow cloud and shadow by (pixels, cloud and shadow mask)'),
+            NUMBER_INTEGER, 0, minValue=0, maxValue=100))
+        self.addParameter(QgsProcessingParameterRasterDestination(
+            self.CLOUD_SHADOW, self.tr('Cloud and shadow mask (L1C product only)'),
+            optional=True, createByDefault=False))
         self.addOutput(QgsProcessingOutputNumber(
             self.CLOUD_FRACTION, self.tr('Cloud fraction of the valid pixels')))
+        self.addOutput(QgsProcessingOutputNumber(
+            self.SHADOW_FRACTION, self.tr('Shadow fraction of the valid pixels')))
         self.addOutput(QgsProcessingOutputString(
             self.PROVIDER_USED, self.tr('Execution provider used')))
 
@@ -118,6 +131,10 @@ class DetectCloudsAlgorithm(S2CloudCnnAlgorithm):
         if has_raster == has_product:
             return False, self.tr('Give either an input raster (INPUT) or a Sentinel-2 L1C '
                                   'product (PRODUCT), not both and not neither.')
+        if has_raster and self.optional_output_layer(parameters, self.CLOUD_SHADOW, context):
+            return False, self.tr('The cloud and shadow mask needs the sun and view angles of '
+                                  'an L1C product, which a raster lacks: give PRODUCT instead '
+                                  'of INPUT, or leave CLOUD_SHADOW empty.')
         ok, message = check_model_choice(self, parameters, context)
         if not ok:
             return ok, message
@@ -140,9 +157,18 @@ class DetectCloudsAlgorithm(S2CloudCnnAlgorithm):
         style_raster_output(mask, 'mask.qml', context)
         if result.native_mask_path:
             style_raster_output(result.native_mask_path, 'mask.qml', context)
+        shadows = result.cloud_shadow
+        if shadows:
+            feedback.pushInfo(f'{shadows.objects_with_shadow} of {shadows.objects} cloud objects '
+                              f'cast a shadow (median height {shadows.median_height_m:.0f} m): '
+                              f'{shadows.shadow_fraction:.1%} shadow')
+            style_raster_output(shadows.path, 'cloud_shadow.qml', context)
         return {self.OUTPUT: mask, self.PROBABILITY: result.probability_path,
                 self.OUTPUT_NATIVE: result.native_mask_path,
-                self.CLOUD_FRACTION: result.cloud_fraction, self.PROVIDER_USED: result.provider}
+                self.CLOUD_SHADOW: shadows.path if shadows else None,
+                self.CLOUD_FRACTION: result.cloud_fraction,
+                self.SHADOW_FRACTION: shadows.shadow_fraction if shadows else None,
+                self.PROVIDER_USED: result.provider}
 
     def _options(self, parameters, context, provider):
         threshold = parameters.get(self.THRESHOLD)
@@ -161,5 +187,7 @@ class DetectCloudsAlgorithm(S2CloudCnnAlgorithm):
             extent_crs=crs.toWkt() if extent and crs.isValid() else None,
             batch_size=self.parameterAsInt(parameters, self.BATCH_SIZE, context),
             native_resolution=int(resolution.split()[0]) if native else None,
-            native_mask_path=native or None)
+            native_mask_path=native or None,
+            cloud_shadow_path=self.optional_output_layer(parameters, self.CLOUD_SHADOW, context),
+            dilation=self.parameterAsInt(parameters, self.DILATION, context))
 

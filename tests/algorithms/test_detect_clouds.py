@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from conftest import qgis_process
 from detect_helpers import CROP, SHIPPED_MODEL, band_names, copy_crop, read, read_all, write_like
-from l1c_fixtures import TOULOUSE
+from l1c_fixtures import T32UPV, TOULOUSE
 from osgeo import gdal
 from qgis.core import QgsProcessingException, QgsProcessingFeedback
 
@@ -171,3 +171,40 @@ def test_optional_outputs_left_empty_in_a_batch_are_not_queued_for_loading(
                                        OUTPUT_NATIVE=empty), context=context)
     assert result['PROBABILITY'] is None and result['OUTPUT_NATIVE'] is None
     assert '' not in context.layersToLoadOnCompletion()
+
+
+# The cumulus of the T32UPV strip and the ground north-west of them where their shadows fall.
+CUMULUS_EXTENT = '600000,609000,5491620,5500020 [EPSG:32632]'
+
+
+def test_cloud_and_shadow_mask_of_a_product_with_a_buffer(tmp_path, run_algorithm, model, crop):
+    feedback = RecordingFeedback()
+    result = run_algorithm(ALG, params(tmp_path, model, crop, INPUT=None, PRODUCT=T32UPV,
+                                       EXTENT=CUMULUS_EXTENT, DILATION=1,
+                                       CLOUD_SHADOW=str(tmp_path / 'cloud_shadow.tif')),
+                           feedback=feedback)
+    codes, mask = read(result['CLOUD_SHADOW']), read(result['OUTPUT'])
+    assert set(np.unique(codes)) <= {0, 1, 2, 255} and (codes == 2).any()
+    assert ((codes == 255) == (mask == 255)).all()
+    assert (codes[mask == 1] == 1).all() and (codes == 1).sum() > (mask == 1).sum()  # grown
+    assert result['SHADOW_FRACTION'] == pytest.approx((codes == 2).sum() / (codes != 255).sum())
+    assert 'cloud shadow' in (tmp_path / 'cloud_shadow.qml').read_text()
+    assert any('cast a shadow' in i for i in feedback.infos)
+    output = gdal.Open(result['CLOUD_SHADOW'])
+    assert output.GetGeoTransform() == gdal.Open(result['OUTPUT']).GetGeoTransform()
+
+
+def test_cloud_and_shadow_mask_of_a_plain_raster_is_refused(tmp_path, run_algorithm, model, crop):
+    expect_error(tmp_path, run_algorithm,
+                 params(tmp_path, model, crop, CLOUD_SHADOW=str(tmp_path / 'mask_cs.tif')),
+                 'sun and view angles')
+
+
+def test_qgis_process_cloud_and_shadow_mask(tmp_path, model):
+    output = tmp_path / 'cloud_shadow.tif'
+    qgis_process('run', ALG, '--', f'PRODUCT={T32UPV}', f'EXTENT={CUMULUS_EXTENT}',
+                 f'MODEL_FILE={model}', 'EXECUTION_PROVIDER=CPU', f'OUTPUT={tmp_path / "m.tif"}',
+                 f'CLOUD_SHADOW={output}')
+    codes = read(output)
+    assert set(np.unique(codes)) <= {0, 1, 2, 255} and (codes == 2).any()
+    assert (codes == 1).sum() == (read(tmp_path / 'm.tif') == 1).sum()  # no buffer by default

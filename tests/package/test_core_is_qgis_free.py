@@ -15,7 +15,8 @@ CORE = os.path.join(REPO, 'algorithms', 'core')
 ALLOWED = {
     'bottom': {'bottom'},
     'sentinel2': {'bottom'},
-    'detection': {'bottom', 'sentinel2'},
+    'shadows': {'bottom', 'sentinel2'},
+    'detection': {'bottom', 'sentinel2', 'shadows'},
     'evaluation': {'bottom'},
     'inspection': {'bottom', 'sentinel2', 'detection'},
 }

@@ -15,12 +15,15 @@ import numpy as np
 from osgeo import gdal
 
 from .. import raster_io
-from ..errors import CancelledError, NoValidDataError
+from ..errors import CancelledError, InvalidRasterError, NoValidDataError, OutputPathError
 from ..grid import Window, iter_windows, reproject_box, window_transform
 from ..raster_io import uses_gdal_exceptions
 from ..run import RunContext, context_or_silent
+from ..sentinel2.angles import product_angles
 from ..sentinel2.product import open_product
 from ..sentinel2.stack import StackOptions, stack_l1c
+from ..shadows import scipy_ndimage
+from ..shadows.mask import CloudShadowResult, write_cloud_shadow_mask
 from .fast_path import SharedConvEvaluator, SharedConvUnavailable, build_shared_conv_evaluator
 from .inference import CPU_PROVIDER, open_session, read_model
 from .model_input import extent_window, open_model_input, read_context
@@ -33,6 +36,7 @@ CPU_BATCH_SIZE, GPU_BATCH_SIZE = 256, 8192
 BLOCK_SIZE = 256
 PRODUCT_SUFFIXES = ('.zip', '.xml', '.safe')
 _STACK_SHARE = 0.4  # share of the progress bar given to stacking a product
+_SHADOW_SHARE = 0.1  # share given to the cloud and shadow mask
 
 
 @dataclass
@@ -51,6 +55,8 @@ class DetectOptions:
     workers: int = 0  # blocks evaluated at once on the CPU; 0 = one per core
     threads: int = 1  # onnxruntime threads per block; 0 = all cores
     block_size: int = BLOCK_SIZE
+    cloud_shadow_path: Optional[str] = None  # also write 0 clear, 1 cloud, 2 shadow, 255
+    dilation: int = 0  # pixels by which cloud and shadow grow in the cloud and shadow mask
 
 
 @dataclass
@@ -69,6 +75,7 @@ class DetectionResult:
     cloud_pixels: int
     seconds: float
     notes: list = field(default_factory=list)
+    cloud_shadow: Optional[CloudShadowResult] = None
 
     @property
     def cloud_fraction(self):
@@ -95,6 +102,8 @@ def detect_clouds(source: str, mask_path: str, model_path: str,
         source: a raster with the model's bands (matched by band description), or an L1C
             product (SAFE folder or zip, MTD xml), stacked to a temporary 60 m raster first.
         mask_path: Byte GeoTIFF to write: 0 clear, 1 cloud, 255 no data.
+            With options.cloud_shadow_path (products only) the cloud and shadow mask is
+            written too (shadows.mask), from the product's sun and view angles.
         model_path: the .onnx model.
         options: DetectOptions.
         run_context: RunContext: progress after each block, cancel checked between batches,
@@ -106,46 +115,89 @@ def detect_clouds(source: str, mask_path: str, model_path: str,
 
     Raises:
         ModelError, BandMismatchError, InvalidRasterError, InvalidProductError, ExtentError,
-        NoValidDataError, DependencyMissingError, CancelledError; nothing is written then.
+        NoValidDataError, DependencyMissingError, CancelledError, OutputPathError; nothing
+        is written then.
 
     """
     options = options or DetectOptions()
     run_context = context_or_silent(run_context)
     progress, is_canceled = run_context.progress, run_context.is_canceled
     log, warn, started = run_context.log, run_context.warn, time.perf_counter()
+    _check_shadow_input(source, mask_path, options)
     metadata, cpu_session = read_model(model_path)
     threshold = metadata.threshold if options.threshold is None else float(options.threshold)
     with tempfile.TemporaryDirectory(prefix='s2cloudcnn-') as scratch:
-        raster, notes = _raster_of(source, scratch, options, progress, is_canceled)
+        raster, notes, angles = _raster_of(source, scratch, options, progress, is_canceled)
         start = _STACK_SHARE * 100 if raster != source else 0.0
         model_input = open_model_input(raster, metadata)
         window = extent_window(model_input, _extent_in(options, model_input.projection))
         evaluator = _evaluator(model_path, metadata, cpu_session, options, log)
         _report_provider(evaluator, options.provider, log, warn)
 
+        end = 100 * (1 - _SHADOW_SHARE) if angles else 100.0
+
         def step(percent):
-            progress(start + percent * (100 - start) / 100)
+            progress(start + percent * (end - start) / 100)
 
         counts = _write_outputs(model_input, window, evaluator, threshold, mask_path, options,
                                 step, is_canceled, protected=(source, raster))
         model_input.dataset = None
+        shadows = _cloud_shadow_mask(raster, mask_path, angles, options,
+                                     run_context.within(end, 100)) if angles else None
     native = _native_mask(mask_path, options) if options.native_resolution else None
     return DetectionResult(
         mask_path, options.probability_path, native, metadata.model_id, threshold,
         evaluator.provider, evaluator.session.note, isinstance(evaluator, SharedConvEvaluator),
-        counts[0], counts[1], time.perf_counter() - started, notes)
+        counts[0], counts[1], time.perf_counter() - started, notes, shadows)
+
+
+def _check_shadow_input(source, mask_path, options):
+    """Refuse a cloud and shadow mask that cannot be made, before any work.
+
+    A plain raster carries no sun or view angles; the mask must not overwrite another output
+    or the input; scipy must be there.
+    """
+    if not options.cloud_shadow_path:
+        return
+    if not is_product(source):
+        raise InvalidRasterError(
+            f'{os.path.basename(source)} is a raster without sun and view angles, which the '
+            'cloud and shadow mask needs: give the Sentinel-2 L1C product (SAFE folder, .zip '
+            'or MTD_MSIL1C.xml) instead, or leave the cloud and shadow mask empty')
+    others = [p for p in (source, mask_path, options.probability_path) if p]
+    if os.path.abspath(options.cloud_shadow_path) in {os.path.abspath(p) for p in others}:
+        raise OutputPathError(f'the cloud and shadow mask {options.cloud_shadow_path} is also '
+                              'the input or another output; choose another file')
+    scipy_ndimage()
 
 
 def _raster_of(source, scratch, options, progress, is_canceled):
-    """Return (raster path, notes): `source` itself, or its 60 m stack written to `scratch`."""
+    """Return (raster path, notes, angles) of `source`.
+
+    A raster is used as it is (no angles); a product is stacked to 60 m in `scratch`, and its
+    ProductAngles are read first when a cloud and shadow mask is asked for.
+    """
     if not is_product(source):
-        return source, []
+        return source, [], None
     product = open_product(source)
     epsg = product.choose_epsg(None)
+    angles = product_angles(product, epsg) if options.cloud_shadow_path else None
     extent = _extent_in(options, f'EPSG:{epsg}')
     result = stack_l1c(product, os.path.join(scratch, 'stack.tif'), StackOptions(extent=extent),
                        RunContext(lambda p: progress(p * _STACK_SHARE), is_canceled))
-    return result.path, list(result.notes)
+    return result.path, list(result.notes), angles
+
+
+def _cloud_shadow_mask(raster, mask_path, angles, options, run_context):
+    """Write the cloud and shadow mask; on failure remove the cloud mask just written too."""
+    try:
+        return write_cloud_shadow_mask(raster, mask_path, options.cloud_shadow_path, angles.at,
+                                       options.dilation, run_context)
+    except BaseException:
+        for path in (mask_path, options.probability_path):
+            with contextlib.suppress(FileNotFoundError, TypeError):
+                os.remove(path)
+        raise
 
 
 def _extent_in(options, projection):

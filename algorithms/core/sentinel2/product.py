@@ -40,6 +40,8 @@ class L1cProduct:
         offsets: RADIO_ADD_OFFSET per band name.
         band_files: {epsg: {band: [GDAL paths, one per granule]}}.
         grid_origins: {epsg: (x, y)} upper-left corner of the zone's 60 m tile grid.
+        tile_metadata: {epsg: [GDAL paths of the granules' tile metadata]} (sun and view
+            angles, see angles.py).
         notes: things the user should know (assumptions made), as sentences.
 
     """
@@ -54,6 +56,7 @@ class L1cProduct:
     offsets: dict = field(default_factory=dict)
     band_files: dict = field(default_factory=dict)
     grid_origins: dict = field(default_factory=dict)
+    tile_metadata: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
 
     @property
@@ -193,20 +196,29 @@ def _l2a_error(name):
         f'give the MSIL1C product')
 
 
-def _xml_values(path):
-    """Return {tag without namespace: [elements]} of an XML file (plain or inside /vsizip/)."""
+def read_xml(path, what='metadata'):
+    """The root element of an XML file, plain or inside /vsizip/.
+
+    Raises:
+        InvalidProductError: naming `what` when the file is missing or not XML.
+
+    """
     try:
         handle = gdal.VSIFOpenL(path, 'rb')
         try:
             text = gdal.VSIFReadL(1, gdal.VSIStatL(path).size, handle)
         finally:
             gdal.VSIFCloseL(handle)
-        tree = ElementTree.fromstring(text)
+        return ElementTree.fromstring(text)
     except (RuntimeError, ElementTree.ParseError, AttributeError) as error:
-        raise InvalidProductError(f'cannot read the metadata {path} ({error}); '
+        raise InvalidProductError(f'cannot read the {what} {path} ({error}); '
                                   f'the product is damaged: download it again') from error
+
+
+def _xml_values(path):
+    """Return {tag without namespace: [elements]} of an XML file (plain or inside /vsizip/)."""
     values = {}
-    for element in tree.iter():
+    for element in read_xml(path).iter():
         values.setdefault(element.tag.rsplit('}', 1)[-1], []).append(element)
     return values
 
@@ -249,6 +261,7 @@ def _read_grid_origin(product, path):
             epsg = int(codes[0].split(':')[1]) if codes else None
             x, y = (float(geoposition.find(tag).text) for tag in ('ULX', 'ULY'))
             product.grid_origins.setdefault(epsg, (x, y))
+            product.tile_metadata.setdefault(epsg, []).append(path)
 
 
 def _add_band_files(product, paths):
