@@ -47,7 +47,11 @@ starts, else the CPU; the log says which one ran, and why CUDA did not.
 it), optional cloud probability (Float32, NaN no data), optional mask on the product's 10 m or \
 20 m grid (nearest neighbour) to mask the native bands.
 
-<b>Cloud and shadow mask</b> (L1C product only: it needs the sun and view angles of the tile metadata): Byte, 0 clear, 1 cloud, 2 shadow, 255 no data, styled. Each cloud object is projected along the sun and view directions for heights of 200 m to 12 km and matched against pixels darker than their surroundings in NIR and SWIR (Fmask's method, Zhu & Woodcock 2012). <b>Grow cloud and shadow by</b> N pixels: a buffer in that mask only."""
+<b>Cloud and shadow mask</b> (L1C product only: it needs the sun and view angles of the tile \
+metadata): Byte, 0 clear, 1 cloud, 2 shadow, 255 no data, styled. Each cloud object is \
+projected along the sun and view directions for heights of 200 m to 12 km and matched against \
+pixels darker than their surroundings in NIR and SWIR (Fmask's method, Zhu & Woodcock 2012). \
+<b>Grow cloud and shadow by</b> N pixels: a buffer in that mask only."""
 
 
 class DetectCloudsAlgorithm(S2CloudCnnAlgorithm):
