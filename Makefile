@@ -11,6 +11,7 @@ PLUGIN_LINK := $(QGIS_HOME)/plugins/s2cloudcnn
 PROFILE_INI := $(QGIS_HOME)/config/profiles/default/QGIS/QGIS3.ini
 ZIP := $(BUILD)/s2cloudcnn.zip
 APT_PACKAGES := qgis python3-qgis qgis-providers python3-gdal gdal-bin python3-matplotlib python3-scipy \
+	python3-sklearn \
 	python3-venv xvfb xauth git zip unzip
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 DEPLOY_DIR ?= $(HOME)/.local/share/QGIS/QGIS3/profiles/default/python/plugins

@@ -4,10 +4,8 @@ from qgis.core import (
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterExtent,
-    QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
-    QgsProcessingParameterRasterLayer,
 )
 
 from .core.dependencies import missing_message, onnxruntime_status
@@ -22,6 +20,13 @@ from .support.model_choice import (
     static_enum,
 )
 from .support.qgis_compat import NUMBER_DOUBLE, NUMBER_INTEGER, advanced
+from .support.raster_or_product import (
+    INPUT,
+    PRODUCT,
+    add_raster_or_product_parameters,
+    check_raster_or_product,
+    input_source,
+)
 from .support.styles import style_raster_output
 
 PROVIDER_CHOICES = ('Auto', 'CPU', 'CUDA')
@@ -62,8 +67,8 @@ class DetectCloudsAlgorithm(S2CloudCnnAlgorithm):
     GROUP_ID = 'detection'
     HELP = HELP
 
-    INPUT = 'INPUT'
-    PRODUCT = 'PRODUCT'
+    INPUT = INPUT
+    PRODUCT = PRODUCT
     MODEL = MODEL
     MODEL_FILE = MODEL_FILE
     THRESHOLD = 'THRESHOLD'
@@ -82,11 +87,7 @@ class DetectCloudsAlgorithm(S2CloudCnnAlgorithm):
 
     def initAlgorithm(self, config=None):
         """Declare the parameters."""
-        self.addParameter(QgsProcessingParameterRasterLayer(
-            self.INPUT, self.tr('Input raster (bands named by description)'), optional=True))
-        self.addParameter(QgsProcessingParameterFile(
-            self.PRODUCT, self.tr('Or Sentinel-2 L1C product (SAFE folder, .zip or '
-                                  'MTD_MSIL1C.xml)'), optional=True))
+        add_raster_or_product_parameters(self, 'Input raster (bands named by description)')
         add_model_parameters(self)
         self.addParameter(QgsProcessingParameterNumber(
             self.THRESHOLD, self.tr('Cloud probability threshold (empty: the model\'s)'),
@@ -130,11 +131,10 @@ class DetectCloudsAlgorithm(S2CloudCnnAlgorithm):
 
     def checkParameterValues(self, parameters, context):
         """Require a raster or a product, and a model file when the custom model is chosen."""
+        ok, message = check_raster_or_product(self, parameters, context)
+        if not ok:
+            return ok, message
         has_raster = self.parameterAsRasterLayer(parameters, self.INPUT, context) is not None
-        has_product = bool(self.parameterAsFile(parameters, self.PRODUCT, context))
-        if has_raster == has_product:
-            return False, self.tr('Give either an input raster (INPUT) or a Sentinel-2 L1C '
-                                  'product (PRODUCT), not both and not neither.')
         if has_raster and self.optional_output_layer(parameters, self.CLOUD_SHADOW, context):
             return False, self.tr('The cloud and shadow mask needs the sun and view angles of '
                                   'an L1C product, which a raster lacks: give PRODUCT instead '
@@ -146,9 +146,7 @@ class DetectCloudsAlgorithm(S2CloudCnnAlgorithm):
 
     def processAlgorithm(self, parameters, context, feedback):
         """Read the parameters, run the core detector, style the mask."""
-        layer = self.parameterAsRasterLayer(parameters, self.INPUT, context)
-        source = layer.source() if layer else self.parameterAsFile(
-            parameters, self.PRODUCT, context)
+        source = input_source(self, parameters, context)
         mask = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         provider = self.parameterAsEnumString(parameters, self.EXECUTION_PROVIDER, context)
         with reported_as_processing_errors():

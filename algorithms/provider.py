@@ -4,6 +4,7 @@ from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
 from .apply_kernels import ApplyKernelsAlgorithm
+from .build_reference import BuildReferenceAlgorithm
 from .detect_clouds import DetectCloudsAlgorithm
 from .evaluate_mask import EvaluateMaskAlgorithm
 from .export_feature_maps import ExportFeatureMapsAlgorithm
@@ -16,6 +17,7 @@ from .workflow_model import L1cCloudMaskModel
 ALGORITHMS = (
     EvaluateMaskAlgorithm,
     SummarizeEvaluationsAlgorithm,
+    BuildReferenceAlgorithm,
     StackL1cAlgorithm,
     DetectCloudsAlgorithm,
     ExportFeatureMapsAlgorithm,

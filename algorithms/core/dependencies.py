@@ -261,6 +261,26 @@ def missing_message():
     return f'The Python package onnxruntime is not installed. {install_hint()}'
 
 
+# scikit-learn (Build cloud reference only) and what it needs besides numpy and scipy, which
+# QGIS's Python has on Windows (OSGeo4W) and Debian (python3-scipy); pip never replaces them.
+SCIKIT_LEARN_PACKAGES = ('scikit-learn', 'joblib', 'threadpoolctl')
+
+
+def scikit_learn_missing_message(platform=None, folder=None, python=None):
+    """Say that scikit-learn is missing and give the pip command (same folder as onnxruntime)."""
+    platform = platform or sys.platform
+    folder = folder or _active_folder
+    python = python or _default_python(platform)
+    target = ['--no-deps', '--only-binary', ':all:', '--target', folder] if folder else []
+    command = [python, '-m', 'pip', 'install', *target, *SCIKIT_LEARN_PACKAGES]
+    quoted = (subprocess.list2cmdline(command) if platform.startswith('win')
+              else shlex.join(command))
+    debian = ' On Debian or Ubuntu: sudo apt install python3-sklearn.' if platform.startswith(
+        'linux') else ''
+    return ('Building a cloud reference needs the Python package scikit-learn, which is not '
+            f'installed. Run: {quoted} (then restart QGIS).{debian}')
+
+
 def _default_python(platform):
     """Interpreter shown in install_hint() for `platform`."""
     if platform.startswith('win'):

@@ -55,3 +55,7 @@ class DependencyInstallError(S2CloudCnnError, RuntimeError):
 
 class CancelledError(S2CloudCnnError):
     """The user cancelled the run; outputs were removed."""
+
+
+class SeedError(S2CloudCnnError, ValueError):
+    """Seed polygons cannot train a reference forest (class, place, count)."""

@@ -28,6 +28,8 @@ FILE_FOLDER = _pick('ProcessingFileParameterBehavior', 'Folder',
                     QgsProcessingParameterFile, 'Folder')
 SOURCE_RASTER = _pick('ProcessingSourceType', 'Raster', QgsProcessing, 'TypeRaster')
 SOURCE_VECTOR = _pick('ProcessingSourceType', 'Vector', QgsProcessing, 'TypeVector')
+SOURCE_POLYGON = _pick('ProcessingSourceType', 'VectorPolygon', QgsProcessing,
+                       'TypeVectorPolygon')
 SOURCE_FILE = _pick('ProcessingSourceType', 'File', QgsProcessing, 'TypeFile')
 NO_GEOMETRY = _pick('WkbType', 'NoGeometry', QgsWkbTypes, 'NoGeometry')
 

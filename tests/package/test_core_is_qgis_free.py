@@ -19,6 +19,7 @@ ALLOWED = {
     'detection': {'bottom', 'sentinel2', 'shadows'},
     'evaluation': {'bottom'},
     'inspection': {'bottom', 'sentinel2', 'detection'},
+    'reference': {'bottom', 'sentinel2', 'detection'},
 }
 
 
