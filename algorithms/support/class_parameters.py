@@ -17,6 +17,10 @@ PRESET_LABELS = (
     'Fmask: cloud 4; no data 255; every other value clear',
     'Cloud probability: cloud where value >= threshold',
     'Custom value lists',
+    'Cloud and shadow mask, shadow scored: shadow 2; not shadow 0, 1; ignore 255',
+    'ALCD reference, shadow scored: shadow 4; not shadow 2, 3, 5-7; ignore 0, 1',
+    'Cloud and shadow mask, cloud or shadow scored: 1, 2 vs clear 0; ignore 255',
+    'ALCD reference, cloud or shadow scored: 2, 3, 4 vs clear 5-7; ignore 0, 1',
 )
 SUFFIXES = ('CLASSES', 'CLOUD_VALUES', 'CLEAR_VALUES', 'THRESHOLD')
 
@@ -27,7 +31,10 @@ probability and 10 thin cirrus = cloud; 3 cloud shadow and 11 snow are <i>clear<
 are not cloud, as are 2, 4-7; 0 no data and 1 saturated are ignored); Fmask (4 = cloud, 255 no \
 data, all else clear); a probability raster (cloud where value >= threshold); or custom lists \
 of values ("2, 3" or "8-10"; values in neither list are not evaluated). The band's no-data \
-value and NaN are never evaluated."""
+value and NaN are never evaluated. <b>Shadow presets</b> score this plugin's cloud and shadow \
+mask (0 clear, 1 cloud, 2 shadow) against ALCD references: with "shadow scored" on both sides \
+the positive class (called cloud in the outputs) is shadow (ALCD class 4); with "cloud or \
+shadow scored" it is cloud or shadow against clear."""
 
 
 def add_class_parameters(algorithm, prefix, label, default_preset):

@@ -211,3 +211,23 @@ def test_error_map_is_styled_on_load_and_beside_the_file(run_algorithm, tmp_path
     assert colours == {code: rgb for code, rgb in ERROR_COLOURS.items()}
     assert [c.label for c in renderer.classes()][2].startswith('FN')
     assert QgsRasterLayer(path, 'again').renderer().type() == 'paletted'  # .qml / colour table
+
+
+def test_shadow_presets_score_shadow_and_cloud_or_shadow_against_alcd(run_algorithm, tmp_path):
+    rng = np.random.default_rng(3)
+    truth = rng.choice([2, 3, 4, 5, 6, 7], size=(512, 512)).astype(np.uint8)  # ALCD classes
+    truth[:8] = 0  # ALCD no data
+    prediction = rng.choice([0, 1, 2], size=(512, 512)).astype(np.uint8)  # 0 clear 1 cloud 2 shadow
+    prediction[:, :5] = 255
+    truth_path = write(tmp_path / 'alcd.tif', truth, nodata=None)
+    prediction_path = write(tmp_path / 'cloud_shadow.tif', prediction)
+    valid = (truth != 0) & (prediction != 255)
+    for classes, positive, truth_positive in ((6, {2}, {4}), (8, {1, 2}, {2, 3, 4})):
+        result, _ = run_evaluate(run_algorithm, tmp_path, prediction_path, truth_path,
+                                 PREDICTION_CLASSES=classes, GROUND_TRUTH_CLASSES=classes + 1)
+        expected = expected_counts(np.isin(prediction, list(positive)),
+                                   np.isin(truth, list(truth_positive)), valid)
+        assert {k: result[k] for k in expected} == expected
+        tp, fp, fn = expected['TP'], expected['FP'], expected['FN']
+        assert result['RECALL'] == pytest.approx(tp / (tp + fn))
+        assert result['PRECISION'] == pytest.approx(tp / (tp + fp))

@@ -168,7 +168,32 @@ PRESETS = {
                           labels=((0, 'clear land'), (1, 'water'), (2, 'cloud shadow'),
                                   (3, 'snow'), (4, 'cloud'))),
 }
-PRESET_KEYS = ('mask', 'alcd', 'scl', 'fmask', 'probability', 'custom')
+_MASK_LABELS = ((0, 'clear'), (1, 'cloud'), (2, 'cloud shadow'))
+_ALCD_LABELS = PRESETS['alcd'].labels
+# Shadow scores: the positive ('cloud') class of these mappings is shadow, or cloud or shadow.
+PRESETS.update({
+    'mask_shadow': ClassMapping(
+        'Cloud and shadow mask, positive class shadow', frozenset({2}), frozenset({0, 1}),
+        frozenset({255}), notes='2 shadow is positive; 0 clear and 1 cloud are negative; '
+                                '255 no data is ignored', labels=_MASK_LABELS),
+    'alcd_shadow': ClassMapping(
+        'ALCD reference, positive class shadow', frozenset({4}), frozenset({2, 3, 5, 6, 7}),
+        frozenset({0, 1}), notes='4 cloud shadows is positive; 2, 3 clouds, 5 land, 6 water, '
+                                 '7 snow are negative; 0 and 1 are ignored', labels=_ALCD_LABELS),
+    'mask_cloud_or_shadow': ClassMapping(
+        'Cloud and shadow mask, positive class cloud or shadow', frozenset({1, 2}),
+        frozenset({0}), frozenset({255}), notes='1 cloud and 2 shadow are positive; 0 clear is '
+                                                'negative; 255 no data is ignored',
+        labels=_MASK_LABELS),
+    'alcd_cloud_or_shadow': ClassMapping(
+        'ALCD reference, positive class cloud or shadow', frozenset({2, 3, 4}),
+        frozenset({5, 6, 7}), frozenset({0, 1}),
+        notes='2, 3 clouds and 4 cloud shadows are positive; 5 land, 6 water, 7 snow are '
+              'negative; 0 and 1 are ignored', labels=_ALCD_LABELS),
+})
+# New presets go at the end: saved models and scripts refer to a preset by its index.
+PRESET_KEYS = ('mask', 'alcd', 'scl', 'fmask', 'probability', 'custom', 'mask_shadow',
+               'alcd_shadow', 'mask_cloud_or_shadow', 'alcd_cloud_or_shadow')
 
 
 def mapping_for(preset: str, cloud_text: str = '', clear_text: str = '',
