@@ -26,7 +26,7 @@ QGIS_ENV = QT_QPA_PLATFORM=offscreen XDG_RUNTIME_DIR=$(QGIS_HOME)/runtime GDAL_P
 help:
 	@echo "make env | test | demo | zip | deploy | lint | bench | train | qgis_process ARGS='list'"
 
-env: apt-packages $(VENV)/.installed qgis-profile
+env: apt-packages $(VENV)/.installed $(VENV)/.installed-dask qgis-profile
 
 .PHONY: apt-packages qgis-profile
 apt-packages:
@@ -44,6 +44,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@$(SYSTEM_PYTHON) -c 'import numpy; print("numpy==" + numpy.__version__)' > $(VENV)/constraints.txt
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt -c $(VENV)/constraints.txt
 	@ln -sfn $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') $(VENV)/site-packages-link
+	@touch $@
+
+# The optional Dask extra (the many-products job on a cluster): tests and make bench use it;
+# the plugin inside QGIS never does.
+$(VENV)/.installed-dask: requirements-dask.txt $(VENV)/.installed
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dask.txt -c $(VENV)/constraints.txt
 	@touch $@
 
 # qgis_process loads a plugin from QGIS_PLUGINPATH only if the profile enables it.

@@ -20,6 +20,7 @@ ALLOWED = {
     'evaluation': {'bottom'},
     'inspection': {'bottom', 'sentinel2', 'detection'},
     'reference': {'bottom', 'sentinel2', 'detection'},
+    'batch': {'bottom', 'sentinel2', 'detection'},
 }
 
 

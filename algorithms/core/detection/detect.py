@@ -57,6 +57,7 @@ class DetectOptions:
     block_size: int = BLOCK_SIZE
     cloud_shadow_path: Optional[str] = None  # also write 0 clear, 1 cloud, 2 shadow, 255
     dilation: int = 0  # pixels by which cloud and shadow grow in the cloud and shadow mask
+    metadata: dict = field(default_factory=dict)  # more items for the mask's and P's metadata
 
 
 @dataclass
@@ -76,6 +77,12 @@ class DetectionResult:
     seconds: float
     notes: list = field(default_factory=list)
     cloud_shadow: Optional[CloudShadowResult] = None
+    pixels: int = 0  # of the output grid, valid or not
+
+    @property
+    def valid_fraction(self):
+        """Share of the output grid's pixels that are valid."""
+        return self.valid_pixels / self.pixels if self.pixels else 0.0
 
     @property
     def cloud_fraction(self):
@@ -148,7 +155,7 @@ def detect_clouds(source: str, mask_path: str, model_path: str,
     return DetectionResult(
         mask_path, options.probability_path, native, metadata.model_id, threshold,
         evaluator.provider, evaluator.session.note, isinstance(evaluator, SharedConvEvaluator),
-        counts[0], counts[1], time.perf_counter() - started, notes, shadows)
+        counts[0], counts[1], time.perf_counter() - started, notes, shadows, counts[2])
 
 
 def _check_shadow_input(source, mask_path, options):
@@ -232,7 +239,7 @@ def _report_provider(evaluator, requested, log, warn):
 
 def _write_outputs(model_input, window, evaluator, threshold, mask_path, options, progress,
                    is_canceled, protected):
-    """Create the outputs, fill them block by block; return (valid pixels, cloud pixels)."""
+    """Create the outputs, fill them block by block; return (valid, cloud, all pixels)."""
     transform = window_transform(model_input.geotransform, window)
     with contextlib.ExitStack() as stack:
         mask_file = stack.enter_context(raster_io.atomic_output(mask_path, protected))
@@ -250,7 +257,8 @@ def _write_outputs(model_input, window, evaluator, threshold, mask_path, options
                 raise NoValidDataError(
                     f'{os.path.basename(model_input.path)} has no valid pixel (every band must '
                     'be finite and not no data) in the requested area; choose another extent')
-            _describe(datasets, evaluator, threshold)
+            counts = (*counts, window.width * window.height)
+            _describe(datasets, evaluator, threshold, counts, options.metadata)
         finally:
             datasets.clear()  # closes the files before atomic_output moves or removes them
     return counts
@@ -336,10 +344,13 @@ def _run_batches(evaluator, rows, cols, batch_size, is_canceled):
     return result
 
 
-def _describe(datasets, evaluator, threshold):
-    meta = evaluator.metadata
+def _describe(datasets, evaluator, threshold, counts, extra):
+    (valid, cloud, pixels), meta = counts, evaluator.metadata
+    # repr: the fractions read back from the file equal the ones computed (a resumed job).
     items = {'MODEL_ID': meta.model_id, 'MODEL_VERSION': meta.version,
-             'THRESHOLD': f'{threshold:g}', 'EXECUTION_PROVIDER': evaluator.provider}
+             'THRESHOLD': f'{threshold:g}', 'EXECUTION_PROVIDER': evaluator.provider,
+             'VALID_FRACTION': repr(valid / pixels), 'CLOUD_FRACTION': repr(cloud / valid),
+             **extra}
     names = ('cloud mask (0 clear, 1 cloud, 255 no data)', 'cloud probability')
     for dataset, name in zip(datasets, names):
         dataset.GetRasterBand(1).SetDescription(name)

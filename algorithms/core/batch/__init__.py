@@ -1,0 +1,1 @@
+"""Jobs over many products: one row per product, failures recorded, resumable, on Dask too."""
