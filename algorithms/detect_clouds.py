@@ -12,14 +12,18 @@ from .core.dependencies import missing_message, onnxruntime_status
 from .core.detection.detect import DetectOptions, detect_clouds
 from .support.base import S2CloudCnnAlgorithm, reported_as_processing_errors, run_context
 from .support.model_choice import (
+    EXECUTION_PROVIDER,
     MODEL,
     MODEL_FILE,
+    THRESHOLD,
     add_model_parameters,
+    add_threshold_and_provider,
     check_model_choice,
     model_path,
     static_enum,
+    threshold_and_provider,
 )
-from .support.qgis_compat import NUMBER_DOUBLE, NUMBER_INTEGER, advanced
+from .support.qgis_compat import NUMBER_INTEGER, advanced
 from .support.raster_or_product import (
     INPUT,
     PRODUCT,
@@ -29,7 +33,6 @@ from .support.raster_or_product import (
 )
 from .support.styles import style_raster_output
 
-PROVIDER_CHOICES = ('Auto', 'CPU', 'CUDA')
 NATIVE_CHOICES = ('10 m', '20 m')
 
 HELP = """Finds clouds with the patch-to-pixel CNN of Kristollari & Karathanassi (2020): every \
@@ -71,8 +74,8 @@ class DetectCloudsAlgorithm(S2CloudCnnAlgorithm):
     PRODUCT = PRODUCT
     MODEL = MODEL
     MODEL_FILE = MODEL_FILE
-    THRESHOLD = 'THRESHOLD'
-    EXECUTION_PROVIDER = 'EXECUTION_PROVIDER'
+    THRESHOLD = THRESHOLD
+    EXECUTION_PROVIDER = EXECUTION_PROVIDER
     BATCH_SIZE = 'BATCH_SIZE'
     EXTENT = 'EXTENT'
     NATIVE_RESOLUTION = 'NATIVE_RESOLUTION'
@@ -89,11 +92,7 @@ class DetectCloudsAlgorithm(S2CloudCnnAlgorithm):
         """Declare the parameters."""
         add_raster_or_product_parameters(self, 'Input raster (bands named by description)')
         add_model_parameters(self)
-        self.addParameter(QgsProcessingParameterNumber(
-            self.THRESHOLD, self.tr('Cloud probability threshold (empty: the model\'s)'),
-            NUMBER_DOUBLE, optional=True, minValue=0.0, maxValue=1.0))
-        self.addParameter(static_enum(self.EXECUTION_PROVIDER, self.tr('Execution provider'),
-                                       PROVIDER_CHOICES))
+        add_threshold_and_provider(self)
         self.addParameter(QgsProcessingParameterExtent(
             self.EXTENT, self.tr('Only this extent'), optional=True))
         self.addParameter(advanced(QgsProcessingParameterNumber(
@@ -148,9 +147,8 @@ class DetectCloudsAlgorithm(S2CloudCnnAlgorithm):
         """Read the parameters, run the core detector, style the mask."""
         source = input_source(self, parameters, context)
         mask = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
-        provider = self.parameterAsEnumString(parameters, self.EXECUTION_PROVIDER, context)
         with reported_as_processing_errors():
-            options = self._options(parameters, context, provider)
+            options = self._options(parameters, context)
             model = model_path(self, parameters, context)
             feedback.pushInfo(f'Model: {model}')
             result = detect_clouds(source, mask, model, options, run_context(feedback))
@@ -172,8 +170,8 @@ class DetectCloudsAlgorithm(S2CloudCnnAlgorithm):
                 self.SHADOW_FRACTION: shadows.shadow_fraction if shadows else None,
                 self.PROVIDER_USED: result.provider}
 
-    def _options(self, parameters, context, provider):
-        threshold = parameters.get(self.THRESHOLD)
+    def _options(self, parameters, context):
+        threshold, provider = threshold_and_provider(self, parameters, context)
         extent = None
         if parameters.get(self.EXTENT):
             rect = self.parameterAsExtent(parameters, self.EXTENT, context)
@@ -183,9 +181,7 @@ class DetectCloudsAlgorithm(S2CloudCnnAlgorithm):
         resolution = self.parameterAsEnumString(parameters, self.NATIVE_RESOLUTION, context)
         return DetectOptions(
             probability_path=self.optional_output_layer(parameters, self.PROBABILITY, context),
-            threshold=None if threshold in (None, '') else self.parameterAsDouble(
-                parameters, self.THRESHOLD, context),
-            provider=provider.lower(), extent=extent,
+            threshold=threshold, provider=provider, extent=extent,
             extent_crs=crs.toWkt() if extent and crs.isValid() else None,
             batch_size=self.parameterAsInt(parameters, self.BATCH_SIZE, context),
             native_resolution=int(resolution.split()[0]) if native else None,

@@ -6,6 +6,7 @@ from qgis.PyQt.QtGui import QIcon
 from .apply_kernels import ApplyKernelsAlgorithm
 from .build_reference import BuildReferenceAlgorithm
 from .detect_clouds import DetectCloudsAlgorithm
+from .detect_clouds_many import DetectCloudsManyAlgorithm
 from .evaluate_mask import EvaluateMaskAlgorithm
 from .export_feature_maps import ExportFeatureMapsAlgorithm
 from .export_kernels import ExportKernelsAlgorithm
@@ -20,6 +21,7 @@ ALGORITHMS = (
     BuildReferenceAlgorithm,
     StackL1cAlgorithm,
     DetectCloudsAlgorithm,
+    DetectCloudsManyAlgorithm,
     ExportFeatureMapsAlgorithm,
     ExportKernelsAlgorithm,
     ApplyKernelsAlgorithm,

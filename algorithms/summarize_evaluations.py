@@ -3,11 +3,9 @@
 import os
 
 from qgis.core import (
-    Qgis,
     QgsCoordinateReferenceSystem,
     QgsFeature,
     QgsFeatureSink,
-    QgsField,
     QgsFields,
     QgsProcessingException,
     QgsProcessingParameterFeatureSink,
@@ -25,7 +23,13 @@ from .support.class_parameters import (
     check_class_parameters,
     class_mapping,
 )
-from .support.qgis_compat import FILE_FOLDER, NO_GEOMETRY, SOURCE_RASTER, SOURCE_VECTOR
+from .support.qgis_compat import (
+    FILE_FOLDER,
+    NO_GEOMETRY,
+    SOURCE_RASTER,
+    SOURCE_VECTOR,
+    typed_field,
+)
 
 HELP = """Evaluates many predicted cloud masks against their ground truths, as the paper's \
 Table 4 and Figures 3-4 do, for up to three methods side by side (e.g. the CNN, Sen2Cor SCL and \
@@ -154,8 +158,8 @@ class SummarizeEvaluationsAlgorithm(S2CloudCnnAlgorithm):
     def _write_table(self, summary, parameters, context):
         fields = QgsFields()
         for column in COLUMNS:
-            fields.append(_field(column, str if column in COLUMNS[:4] else
-                                 int if column in ('tp', 'tn', 'fp', 'fn') else float))
+            fields.append(typed_field(column, str if column in COLUMNS[:4] else
+                                      int if column in ('tp', 'tn', 'fp', 'fn') else float))
         sink, sink_id = self.parameterAsSink(parameters, self.OUTPUT, context, fields,
                                              NO_GEOMETRY, QgsCoordinateReferenceSystem())
         if sink is None:
@@ -165,15 +169,3 @@ class SummarizeEvaluationsAlgorithm(S2CloudCnnAlgorithm):
             feature.setAttributes([record.get(column) for column in COLUMNS])
             sink.addFeature(feature, QgsFeatureSink.Flag.FastInsert)
         return sink_id
-
-
-def _field(name, kind):
-    """Return a QgsField of a Python type, on QGIS 3.22 (QVariant) and 3.38+ (QMetaType)."""
-    if Qgis.QGIS_VERSION_INT >= 33800:
-        from qgis.PyQt.QtCore import QMetaType
-        types = {str: QMetaType.Type.QString, int: QMetaType.Type.LongLong,
-                 float: QMetaType.Type.Double}
-    else:
-        from qgis.PyQt.QtCore import QVariant
-        types = {str: QVariant.String, int: QVariant.LongLong, float: QVariant.Double}
-    return QgsField(name, types[kind])

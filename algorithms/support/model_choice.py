@@ -1,13 +1,21 @@
 """The model parameters shared by the algorithms that run a bundled or custom model."""
 
-from qgis.core import QgsProcessingParameterEnum, QgsProcessingParameterFile
+from qgis.core import (
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterNumber,
+)
 
 from ..core.errors import ModelError
 from .paths import bundled_model_ids, bundled_model_path
+from .qgis_compat import NUMBER_DOUBLE
 
 MODEL = 'MODEL'
 MODEL_FILE = 'MODEL_FILE'
 CUSTOM_MODEL = 'Custom model file (MODEL_FILE)'
+THRESHOLD = 'THRESHOLD'
+EXECUTION_PROVIDER = 'EXECUTION_PROVIDER'
+PROVIDER_CHOICES = ('Auto', 'CPU', 'CUDA')
 
 
 def static_enum(name, description, options):
@@ -50,3 +58,21 @@ def model_path(algorithm, parameters, context):
     if custom or choice == CUSTOM_MODEL:
         return custom
     return bundled_model_path(choice)
+
+
+def add_threshold_and_provider(algorithm):
+    """Declare THRESHOLD (empty: the model's own) and EXECUTION_PROVIDER (Auto, CPU, CUDA)."""
+    algorithm.addParameter(QgsProcessingParameterNumber(
+        THRESHOLD, algorithm.tr('Cloud probability threshold (empty: the model\'s)'),
+        NUMBER_DOUBLE, optional=True, minValue=0.0, maxValue=1.0))
+    algorithm.addParameter(static_enum(EXECUTION_PROVIDER, algorithm.tr('Execution provider'),
+                                       PROVIDER_CHOICES))
+
+
+def threshold_and_provider(algorithm, parameters, context):
+    """Return (threshold, or None for the model's own; provider 'auto', 'cpu' or 'cuda')."""
+    given = parameters.get(THRESHOLD)
+    threshold = None if given in (None, '') else algorithm.parameterAsDouble(
+        parameters, THRESHOLD, context)
+    provider = algorithm.parameterAsEnumString(parameters, EXECUTION_PROVIDER, context)
+    return threshold, provider.lower()

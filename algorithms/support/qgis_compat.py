@@ -1,10 +1,11 @@
-"""Enum values spelled as each QGIS wants them, so one code base runs on 3.22 and QGIS 4.
+"""Enum values and field types as each QGIS spells them: one code base for 3.22 and QGIS 4.
 
 QGIS 3.36+ and QGIS 4 (Qt 6) scope them in `Qgis`; 3.22 has only the class-level names.
 """
 
 from qgis.core import (
     Qgis,
+    QgsField,
     QgsProcessing,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterFile,
@@ -38,3 +39,15 @@ def advanced(parameter):
     """Mark a parameter as advanced (folded under 'Advanced Parameters') and return it."""
     parameter.setFlags(parameter.flags() | FLAG_ADVANCED)
     return parameter
+
+
+def typed_field(name, kind):
+    """Return a QgsField of a Python type, on QGIS 3.22 (QVariant) and 3.38+ (QMetaType)."""
+    if Qgis.QGIS_VERSION_INT >= 33800:
+        from qgis.PyQt.QtCore import QMetaType
+        types = {str: QMetaType.Type.QString, int: QMetaType.Type.LongLong,
+                 float: QMetaType.Type.Double}
+    else:
+        from qgis.PyQt.QtCore import QVariant
+        types = {str: QVariant.String, int: QVariant.LongLong, float: QVariant.Double}
+    return QgsField(name, types[kind])
