@@ -98,35 +98,52 @@ def batch_detect():
     dialog.close()
 
 
-def styled_mask_on_map():
-    """The RGB of the scene with the styled cloud mask over it, as an analyst sees it."""
+def _over_rgb(stack, overlay, name, screenshot):
+    """Show a styled mask over the stack's RGB on the canvas; return (mask layer, canvas)."""
     from qgis.core import QgsContrastEnhancement, QgsMultiBandColorRenderer, QgsRasterMinMaxOrigin
 
     project = QgsProject.instance()
     project.removeAllMapLayers()
-    rgb = QgsRasterLayer(CONFIG['map_stack'], 'Reflectance stack (B04 B03 B02)')
+    rgb = QgsRasterLayer(stack, 'Reflectance stack (B04 B03 B02)')
     rgb.setRenderer(QgsMultiBandColorRenderer(rgb.dataProvider(), 4, 3, 2))
     rgb.setContrastEnhancement(QgsContrastEnhancement.StretchToMinimumMaximum,
                                QgsRasterMinMaxOrigin.CumulativeCut)
-    mask = QgsRasterLayer(CONFIG['map_mask'], 'Cloud mask')
+    mask = QgsRasterLayer(overlay, name)
     project.addMapLayer(rgb)
     project.addMapLayer(mask)  # added last, drawn on top
-    RESULT['map_mask_renderer'] = mask.renderer().type()
     canvas = iface.mapCanvas()
     canvas.setDestinationCrs(rgb.crs())
     canvas.setExtent(mask.extent())
     iface.mainWindow().resize(1400, 900)
     canvas.refreshAllLayers()
     wait(4000)
-    grab(iface.mainWindow(), 'mask_on_map.png')
+    grab(iface.mainWindow(), screenshot)
+    return mask, canvas
+
+
+def _samples(canvas, predicate):
+    """Canvas pixels (every third row and column) whose colour satisfies `predicate`."""
     image = canvas.grab().toImage()
-    magenta = 0
-    for y in range(0, image.height(), 3):
-        for x in range(0, image.width(), 3):
-            colour = image.pixelColor(x, y)
-            if colour.red() > 150 and colour.blue() > 150 and colour.green() < 120:
-                magenta += 1
-    RESULT['map_magenta_samples'] = magenta
+    return sum(1 for y in range(0, image.height(), 3) for x in range(0, image.width(), 3)
+               if predicate(image.pixelColor(x, y)))
+
+
+def styled_mask_on_map():
+    """The RGB of the scene with the styled cloud mask over it, as an analyst sees it."""
+    mask, canvas = _over_rgb(CONFIG['map_stack'], CONFIG['map_mask'], 'Cloud mask',
+                             'mask_on_map.png')
+    RESULT['map_mask_renderer'] = mask.renderer().type()
+    RESULT['map_magenta_samples'] = _samples(
+        canvas, lambda c: c.red() > 150 and c.blue() > 150 and c.green() < 120)
+
+
+def cloud_shadow_on_map():
+    """The RGB with the styled cloud and shadow mask over it (the README's screenshot)."""
+    mask, canvas = _over_rgb(CONFIG['shadow_stack'], CONFIG['shadow_mask'],
+                             'Cloud and shadow mask', 'cloud_shadow_on_map.png')
+    RESULT['shadow_mask_renderer'] = mask.renderer().type()
+    RESULT['map_cyan_samples'] = _samples(
+        canvas, lambda c: c.red() < 120 and c.green() > 150 and c.blue() > 150)
 
 
 def install_from_zip():

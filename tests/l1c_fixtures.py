@@ -18,6 +18,8 @@ PDMC = data_path('l1c', 'S2A_OPER_PRD_MSIL1C_PDMC_20151207T180211_R108_V20151207
 # 60 m there hold the swath edge (valid and no-data pixels).
 T32UPV_CORNER = (600000.0, 5494020.0, 609600.0, 5500020.0)
 T32UPV_ORIGIN = (600000.0, 5500020.0)
+# Cumulus of the T32UPV strip and the ground north-west of them where their shadows fall.
+T32UPV_CUMULUS = (600000.0, 5491620.0, 609000.0, 5500020.0)
 
 
 def extract(zip_path, folder):

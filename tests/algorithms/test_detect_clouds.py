@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from conftest import qgis_process
 from detect_helpers import CROP, SHIPPED_MODEL, band_names, copy_crop, read, read_all, write_like
-from l1c_fixtures import T32UPV, TOULOUSE
+from l1c_fixtures import T32UPV, T32UPV_CUMULUS, TOULOUSE
 from osgeo import gdal
 from qgis.core import QgsProcessingException, QgsProcessingFeedback
 
@@ -173,8 +173,8 @@ def test_optional_outputs_left_empty_in_a_batch_are_not_queued_for_loading(
     assert '' not in context.layersToLoadOnCompletion()
 
 
-# The cumulus of the T32UPV strip and the ground north-west of them where their shadows fall.
-CUMULUS_EXTENT = '600000,609000,5491620,5500020 [EPSG:32632]'
+XMIN, YMIN, XMAX, YMAX = T32UPV_CUMULUS
+CUMULUS_EXTENT = f'{XMIN},{XMAX},{YMIN},{YMAX} [EPSG:32632]'
 
 
 def test_cloud_and_shadow_mask_of_a_product_with_a_buffer(tmp_path, run_algorithm, model, crop):

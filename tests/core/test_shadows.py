@@ -7,7 +7,7 @@ import zipfile
 import numpy as np
 import pytest
 from detect_helpers import SHIPPED_MODEL
-from l1c_fixtures import PDMC, T32UPV
+from l1c_fixtures import PDMC, T32UPV, T32UPV_CUMULUS
 from osgeo import gdal, osr
 
 from algorithms.core import errors
@@ -17,9 +17,6 @@ from algorithms.core.sentinel2.product import open_product
 from algorithms.core.shadows import mask as shadow_mask
 from algorithms.core.shadows.potential import flood_fill, potential_shadow
 from algorithms.core.shadows.projection import match_shadows, shadow_shift
-
-# Cumulus of the T32UPV strip and the ground north-west of them where their shadows fall.
-T32UPV_CUMULUS = (600000.0, 5491620.0, 609000.0, 5500020.0)
 
 
 def tile_xml(product_zip):

@@ -9,9 +9,11 @@ import subprocess
 import numpy as np
 import pytest
 from conftest import QGIS_HOME, REPO, data_path
-from l1c_fixtures import PDMC, T32UPV, T32UPV_CORNER
+from detect_helpers import SHIPPED_MODEL
+from l1c_fixtures import PDMC, T32UPV, T32UPV_CORNER, T32UPV_CUMULUS
 from osgeo import gdal
 
+from algorithms.core.detection.detect import DetectOptions, detect_clouds
 from algorithms.core.sentinel2.stack import StackOptions, stack_l1c
 from algorithms.provider import ALGORITHMS
 
@@ -86,6 +88,22 @@ def test_toolbox_dialog_batch_and_styled_mask_in_a_real_qgis_window(tmp_path, re
     assert (result['map_magenta_samples'] > 0) == (cloudy > 0)
     for name in ('toolbox.png', 'detect_dialog.png', 'batch_detect.png', 'mask_on_map.png'):
         assert _non_blank(os.path.join(SCREENSHOTS, name))
+
+
+def test_cloud_and_shadow_mask_on_the_map_in_a_real_qgis_window(tmp_path):
+    stack = stack_l1c(T32UPV, str(tmp_path / 'cumulus.tif'),
+                      StackOptions(extent=T32UPV_CUMULUS)).path
+    shadows = str(tmp_path / 'cloud_shadow.tif')
+    detect_clouds(T32UPV, str(tmp_path / 'mask.tif'), str(SHIPPED_MODEL),
+                  DetectOptions(extent=T32UPV_CUMULUS, cloud_shadow_path=shadows))
+    shutil.copy(os.path.join(REPO, 'resources', 'cloud_shadow.qml'),
+                str(tmp_path / 'cloud_shadow.qml'))  # what the algorithm writes beside it
+    result = run_qgis_window(tmp_path, ['cloud_shadow_on_map'],
+                             {'shadow_stack': stack, 'shadow_mask': shadows})
+    assert result['shadow_mask_renderer'] == 'paletted'
+    shadow = np.count_nonzero(gdal.Open(shadows).ReadAsArray() == 2)
+    assert shadow > 0 and result['map_cyan_samples'] > 0
+    assert _non_blank(os.path.join(SCREENSHOTS, 'cloud_shadow_on_map.png'))
 
 
 def test_plugin_zip_installs_through_qgis_install_from_zip(tmp_path):
