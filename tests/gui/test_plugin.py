@@ -18,8 +18,8 @@ def test_metadata_is_complete_for_the_plugin_repository():
     parser = configparser.ConfigParser()
     parser.read(os.path.join(REPO, 'metadata.txt'))
     general = parser['general']
-    required = ('name qgisMinimumVersion description about version author email repository '
-                'tracker homepage hasProcessingProvider category tags icon experimental '
+    required = ('name qgisMinimumVersion qgisMaximumVersion description about version author '
+                'email hasProcessingProvider category tags icon experimental '
                 'changelog license').split()
     assert [key for key in required if not general.get(key)] == []
     assert general['qgisMinimumVersion'] == '3.22'
