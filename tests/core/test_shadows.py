@@ -211,3 +211,17 @@ def test_a_plain_raster_has_no_angles_for_shadows(tmp_path):
     with pytest.raises(errors.InvalidRasterError, match='angles'):
         detect_clouds(str(CROP), str(tmp_path / 'mask.tif'), str(SHIPPED_MODEL), options)
     assert not list(tmp_path.iterdir())
+
+
+def test_cancel_while_casting_shadows_leaves_no_output(tmp_path):
+    from algorithms.core.run import RunContext
+
+    reached = []
+    context = RunContext(progress=reached.append, is_canceled=lambda: bool(reached) and
+                         reached[-1] >= 90)  # the shadow stage: after detection
+    options = DetectOptions(extent=T32UPV_CUMULUS, cloud_shadow_path=str(tmp_path / 'cs.tif'),
+                            probability_path=str(tmp_path / 'p.tif'))
+    with pytest.raises(errors.CancelledError):
+        detect_clouds(T32UPV, str(tmp_path / 'mask.tif'), str(SHIPPED_MODEL), options, context)
+    assert max(reached) >= 90  # detection had finished and written its mask
+    assert not list(tmp_path.iterdir())  # the cloud mask and probability went too
