@@ -30,6 +30,8 @@ class ApplyKernelsAlgorithm(S2CloudCnnAlgorithm):
 
     NAME = 'applykernels'
     DISPLAY_NAME = 'Apply kernels'
+    SHORT_DESCRIPTION = ('Convolve a reflectance stack with layer-1 kernels of a '
+                         'kernel database, without the CNN.')
     GROUP_ID = 'inspection'
     HELP = HELP
 

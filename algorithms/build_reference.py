@@ -52,7 +52,9 @@ class BuildReferenceAlgorithm(S2CloudCnnAlgorithm):
     """Build cloud reference (ALCD method)."""
 
     NAME = 'buildreference'
-    DISPLAY_NAME = 'Build cloud reference (ALCD method)'
+    DISPLAY_NAME = 'Build cloud reference (ALCD)'
+    SHORT_DESCRIPTION = ('Build a cloud reference map from a few seed polygons with a '
+                         'random forest (the ALCD method).')
     GROUP_ID = 'evaluation'
     HELP = HELP
 

@@ -40,7 +40,7 @@ pixel is classified from the 16 x 16 patch around it, zero-padded by 8 pixels at
 border, so the mask has exactly the input's grid.
 
 <b>Input</b>: a raster whose bands the model needs, found by band description ('B02 \
-(496.6 nm)', 'B8A', ...), e.g. the 60 m stack of <i>Stack Sentinel-2 L1C bands</i>, in \
+(496.6 nm)', 'B8A', ...), e.g. the 60 m stack of <i>Stack L1C bands at 60 m</i>, in \
 reflectance (Float32, unit 1; integer rasters are read as reflectance x 10000). \
 <b>Or Sentinel-2 L1C product</b>: a SAFE folder, .zip or MTD_MSIL1C.xml, stacked to 60 m on the \
 fly. Give one of the two. Pixels where any band is no data (NaN or the band's nodata) are not \
@@ -67,6 +67,8 @@ class DetectCloudsAlgorithm(S2CloudCnnAlgorithm):
 
     NAME = 'detectclouds'
     DISPLAY_NAME = 'Detect clouds (CNN)'
+    SHORT_DESCRIPTION = ('Cloud mask of a Sentinel-2 L1C product or 60 m band stack, '
+                         'from the bundled CNN.')
     GROUP_ID = 'detection'
     HELP = HELP
 

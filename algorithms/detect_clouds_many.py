@@ -59,6 +59,8 @@ class DetectCloudsManyAlgorithm(S2CloudCnnAlgorithm):
 
     NAME = 'detectcloudsmany'
     DISPLAY_NAME = 'Detect clouds in many products'
+    SHORT_DESCRIPTION = ('Cloud masks of every L1C product in a folder or list, with '
+                         'a table of cloud fractions.')
     GROUP_ID = 'detection'
     HELP = HELP
 

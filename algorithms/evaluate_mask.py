@@ -47,6 +47,8 @@ class EvaluateMaskAlgorithm(S2CloudCnnAlgorithm):
 
     NAME = 'evaluatemask'
     DISPLAY_NAME = 'Evaluate cloud mask'
+    SHORT_DESCRIPTION = ('Compare a cloud mask with ground truth: accuracy, recall, '
+                         'precision, F-score, error map.')
     GROUP_ID = 'evaluation'
     HELP = HELP
 

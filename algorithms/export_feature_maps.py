@@ -44,6 +44,8 @@ class ExportFeatureMapsAlgorithm(S2CloudCnnAlgorithm):
 
     NAME = 'featuremaps'
     DISPLAY_NAME = 'Export CNN feature maps'
+    SHORT_DESCRIPTION = ('Write what one convolutional layer of the CNN sees over a '
+                         'scene, one band per filter.')
     GROUP_ID = 'inspection'
     HELP = HELP
 

@@ -40,6 +40,7 @@ class ExportKernelsAlgorithm(S2CloudCnnAlgorithm):
 
     NAME = 'exportkernels'
     DISPLAY_NAME = 'Export kernel database'
+    SHORT_DESCRIPTION = 'Write the 3x3 kernels of one convolutional layer as JSON and CSV.'
     GROUP_ID = 'inspection'
     HELP = HELP
 

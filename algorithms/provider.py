@@ -12,6 +12,7 @@ from .export_feature_maps import ExportFeatureMapsAlgorithm
 from .export_kernels import ExportKernelsAlgorithm
 from .stack_l1c import StackL1cAlgorithm
 from .summarize_evaluations import SummarizeEvaluationsAlgorithm
+from .support.base import RASTER_EXTENSIONS
 from .support.paths import ICON_PATH
 from .workflow_model import L1cCloudMaskModel
 
@@ -51,6 +52,10 @@ class S2CloudCnnProvider(QgsProcessingProvider):
     def svgIconPath(self):
         """The provider's icon as an SVG path."""
         return ICON_PATH
+
+    def supportedOutputRasterLayerExtensions(self):
+        """Offer only the format the algorithms write (GeoTIFF) for raster outputs."""
+        return list(RASTER_EXTENSIONS)
 
     def loadAlgorithms(self):
         """Add a fresh instance of each algorithm."""

@@ -47,7 +47,9 @@ class StackL1cAlgorithm(S2CloudCnnAlgorithm):
     """Stack Sentinel-2 L1C bands at 60 m in TOA reflectance."""
 
     NAME = 'stackl1c'
-    DISPLAY_NAME = 'Stack Sentinel-2 L1C bands at 60 m'
+    DISPLAY_NAME = 'Stack L1C bands at 60 m'
+    SHORT_DESCRIPTION = ('Stack the 13 bands of a Sentinel-2 L1C product at 60 m in '
+                         'top-of-atmosphere reflectance.')
     GROUP_ID = 'preprocessing'
     HELP = HELP
 

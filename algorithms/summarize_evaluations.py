@@ -58,6 +58,8 @@ class SummarizeEvaluationsAlgorithm(S2CloudCnnAlgorithm):
 
     NAME = 'summarizeevaluations'
     DISPLAY_NAME = 'Summarise evaluations'
+    SHORT_DESCRIPTION = ('Evaluate many cloud masks against their ground truths: '
+                         'tables, plots and a report.')
     GROUP_ID = 'evaluation'
     HELP = HELP
 

@@ -11,6 +11,7 @@ from qgis.core import (
 
 from .core.evaluation.evaluate import confusion_of_error_map
 from .evaluate_mask import EvaluateMaskAlgorithm
+from .support.base import help_url
 from .support.paths import RESOURCES_DIR
 
 MODEL_FILE = os.path.join(RESOURCES_DIR, 'models', 'l1c_cloud_mask.model3')
@@ -46,6 +47,10 @@ class L1cCloudMaskModel(QgsProcessingModelAlgorithm):
     def name(self):
         """Stable id: s2cloudcnn:l1ccloudmask."""
         return 'l1ccloudmask'
+
+    def helpUrl(self):
+        """The help page shipped with the plugin."""
+        return help_url(self.name())
 
     def createInstance(self):
         """A fresh copy read from the file, as Processing runs each execution on its own."""

@@ -1,21 +1,23 @@
 """Shared behaviour of the S2 Cloud CNN Processing algorithms."""
 
 import contextlib
+import os
 
 from qgis.core import (
     QgsProcessingAlgorithm,
     QgsProcessingException,
     QgsProcessingOutputLayerDefinition,
 )
-from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtCore import QCoreApplication, QUrl
 from qgis.PyQt.QtGui import QIcon
 
 from ..core.errors import S2CloudCnnError
 from ..core.raster_io import gdal_exceptions
 from ..core.run import RunContext
-from .paths import ICON_PATH
+from .paths import HELP_DIR, ICON_PATH
 
-HELP_URL = 'https://github.com/s2cloudcnn/s2cloudcnn#'
+# What the raster outputs really are: the core writes GeoTIFF, so only it is offered.
+RASTER_EXTENSIONS = ('tif', 'tiff')
 
 GROUPS = {
     'preprocessing': 'Pre-processing',
@@ -31,10 +33,11 @@ def tr(text):
 
 
 class S2CloudCnnAlgorithm(QgsProcessingAlgorithm):
-    """Base class: subclasses set NAME, DISPLAY_NAME, GROUP_ID and HELP."""
+    """Base class: subclasses set NAME, DISPLAY_NAME, SHORT_DESCRIPTION, GROUP_ID and HELP."""
 
     NAME = ''
     DISPLAY_NAME = ''
+    SHORT_DESCRIPTION = ''
     GROUP_ID = ''
     HELP = ''
 
@@ -66,9 +69,13 @@ class S2CloudCnnAlgorithm(QgsProcessingAlgorithm):
         """Help shown beside the algorithm dialog."""
         return self.tr(self.HELP)
 
+    def shortDescription(self):
+        """One line shown as the toolbox tooltip and at the top of the dialog's help."""
+        return self.tr(self.SHORT_DESCRIPTION)
+
     def helpUrl(self):
-        """README section of this algorithm."""
-        return HELP_URL + self.NAME
+        """The help page shipped with the plugin (Help button of the dialog)."""
+        return help_url(self.NAME)
 
     def icon(self):
         """The plugin's icon."""
@@ -91,6 +98,20 @@ class S2CloudCnnAlgorithm(QgsProcessingAlgorithm):
             return None
         return self.parameterAsOutputLayer(parameters, name, context) or None
 
+    def checkParameterValues(self, parameters, context):
+        """Refuse raster outputs in a format the plugin does not write, then QGIS's checks."""
+        for definition in self.destinationParameterDefinitions():
+            if definition.type() != 'rasterDestination':
+                continue
+            path = self.parameterAsOutputLayer(parameters, definition.name(), context) \
+                if parameters.get(definition.name()) else ''
+            extension = path.rsplit('.', 1)[-1].lower() if '.' in path else ''
+            if path and extension not in RASTER_EXTENSIONS:
+                return False, self.tr('{}: the plugin writes GeoTIFF only; name the file '
+                                      '.tif instead of .{}').format(definition.description(),
+                                                                    extension)
+        return super().checkParameterValues(parameters, context)
+
     def check_parameters_except(self, parameters, context, name):
         """Run checkParameterValues on every parameter but the product file parameter `name`.
 
@@ -98,7 +119,12 @@ class S2CloudCnnAlgorithm(QgsProcessingAlgorithm):
         of band files); the core checks the product instead and says what is wrong with it.
         """
         others = {k: v for k, v in parameters.items() if k != name}
-        return super().checkParameterValues(others, context)
+        return S2CloudCnnAlgorithm.checkParameterValues(self, others, context)
+
+
+def help_url(name):
+    """file:// URL of the shipped help page resources/help/<name>.html."""
+    return QUrl.fromLocalFile(os.path.join(HELP_DIR, f'{name}.html')).toString()
 
 
 def run_context(feedback) -> RunContext:

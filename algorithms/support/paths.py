@@ -7,6 +7,7 @@ from ..core.errors import ModelError
 PLUGIN_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RESOURCES_DIR = os.path.join(PLUGIN_DIR, 'resources')
 ICON_PATH = os.path.join(RESOURCES_DIR, 'icon.svg')
+HELP_DIR = os.path.join(RESOURCES_DIR, 'help')
 MODELS_DIR = os.path.join(PLUGIN_DIR, 'models')
 DEFAULT_MODEL_ID = 's2cloudcnn-l1c13'
 

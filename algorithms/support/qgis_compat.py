@@ -21,6 +21,10 @@ def _pick(scoped_enum, member, legacy_owner, legacy_name):
 
 FLAG_ADVANCED = _pick('ProcessingParameterFlag', 'Advanced',
                       QgsProcessingParameterDefinition, 'FlagAdvanced')
+FLAG_OPTIONAL = _pick('ProcessingParameterFlag', 'Optional',
+                      QgsProcessingParameterDefinition, 'FlagOptional')
+FLAG_HIDDEN = _pick('ProcessingParameterFlag', 'Hidden',
+                    QgsProcessingParameterDefinition, 'FlagHidden')
 NUMBER_DOUBLE = _pick('ProcessingNumberParameterType', 'Double',
                       QgsProcessingParameterNumber, 'Double')
 NUMBER_INTEGER = _pick('ProcessingNumberParameterType', 'Integer',

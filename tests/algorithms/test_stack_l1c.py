@@ -140,3 +140,15 @@ def test_qgis_process_runs_the_readme_example(tmp_path):
     assert outputs['OUTPUT'] == str(out)
     assert outputs['VALID_FRACTION'] == pytest.approx(16 / 36)
     assert read_stack(out)[0].shape == (13, 6, 6)
+
+
+def test_only_geotiff_is_offered_and_other_extensions_are_refused(provider, run_algorithm,
+                                                                  tmp_path):
+    from qgis.core import QgsProcessingException
+
+    assert provider.supportedOutputRasterLayerExtensions() == ['tif', 'tiff']
+    output = provider.algorithm('stackl1c').parameterDefinition('OUTPUT')
+    assert 'tif' in output.createFileFilter() and '.img' not in output.createFileFilter()
+    with pytest.raises(QgsProcessingException, match='GeoTIFF only.*instead of .img'):
+        run_algorithm('s2cloudcnn:stackl1c', {'INPUT': T32UPV, 'OUTPUT': str(tmp_path / 's.img')})
+    assert not (tmp_path / 's.img').exists()

@@ -7,7 +7,7 @@ import numpy as np
 from conftest import qgis_process
 from l1c_fixtures import T32UPV
 from osgeo import gdal
-from tools.make_workflow_model import MODEL_PATH, build_model
+from tools.make_workflow_model import INPUT_ORDER, MODEL_PATH, build_model
 
 # The imaged strip of the T32UPV product (as `make demo`) and ESA's own cloud polygons of it:
 # an automatic detector's mask, used here as a real "ground truth" raster, not as a reference.
@@ -27,6 +27,18 @@ def test_committed_model_file_is_what_the_generator_builds(provider, tmp_path):
     rebuilt = tmp_path / 'rebuilt.model3'
     assert build_model().toFile(str(rebuilt))
     assert _canonical(rebuilt) == _canonical(MODEL_PATH)
+
+
+def test_model_file_is_valid_as_the_designer_opens_it(provider):
+    from qgis.core import QgsProcessingModelAlgorithm
+
+    model = QgsProcessingModelAlgorithm()
+    assert model.fromFile(MODEL_PATH)
+    assert model.validate() == (True, [])
+    inputs = [p.name() for p in model.parameterDefinitions() if not p.isDestination()]
+    assert inputs == list(INPUT_ORDER)  # product first, as a user fills them in
+    assert not any('[optional]' in p.description() or '(optional)' in p.description()
+                   for p in model.parameterDefinitions())
 
 
 def test_model_is_offered_by_the_provider(provider):
@@ -76,3 +88,7 @@ def test_chain_without_ground_truth_skips_the_evaluation(tmp_path):
     results = _run(tmp_path)
     assert gdal.Open(results['detect:cloud_mask']) is not None
     assert 'FSCORE' not in results
+    cloud = np.count_nonzero(gdal.Open(results['detect:cloud_mask']).ReadAsArray() == 1)
+    strict = _run(tmp_path, 'model=s2cloudcnn-l1c13', 'threshold=0.999')
+    strict_cloud = np.count_nonzero(gdal.Open(strict['detect:cloud_mask']).ReadAsArray() == 1)
+    assert strict_cloud < cloud  # the model's threshold input reaches the detection

@@ -10,6 +10,7 @@ import os
 import sys
 
 from qgis.core import (
+    QgsApplication,
     QgsProcessingModelAlgorithm,
     QgsProcessingModelChildAlgorithm,
     QgsProcessingModelChildDependency,
@@ -18,6 +19,7 @@ from qgis.core import (
     QgsProcessingParameterEnum,
     QgsProcessingParameterExtent,
     QgsProcessingParameterFile,
+    QgsProcessingParameterNumber,
     QgsProcessingParameterRasterLayer,
 )
 from qgis.core import (
@@ -28,6 +30,8 @@ from qgis.PyQt.QtCore import QPointF
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODEL_PATH = os.path.join(REPO, 'resources', 'models', 'l1c_cloud_mask.model3')
 HAS_GROUND_TRUTH = 'ground truth given'
+# The dialog's order: what to detect on, with what, then what to evaluate against.
+INPUT_ORDER = ('product', 'extent', 'model', 'threshold', 'ground_truth', 'ground_truth_classes')
 
 
 def _add_input(model, parameter, x, y):
@@ -37,12 +41,23 @@ def _add_input(model, parameter, x, y):
 
 
 def _child(child_id, algorithm_id, description, x, y, **sources):
+    """A child step; every mandatory parameter not wired to an input gets its default.
+
+    The Model Designer fills those in when a step is added; without them validate() lists them
+    as unset and the designer draws the step red.
+    """
     child = QgsProcessingModelChildAlgorithm(algorithm_id)
     child.setChildId(child_id)
     child.setDescription(description)
     child.setPosition(QPointF(x, y))
     for name, source in sources.items():
         child.addParameterSources(name, [source])
+    algorithm = QgsApplication.processingRegistry().algorithmById(algorithm_id)
+    for definition in algorithm.parameterDefinitions():
+        if (definition.name() not in sources and not definition.isDestination()
+                and definition.defaultValue() is not None):
+            child.addParameterSources(definition.name(),
+                                      [Source.fromStaticValue(definition.defaultValue())])
     return child
 
 
@@ -60,28 +75,41 @@ def _outputs(child, **names):
 def build_model():
     """Return the workflow as a QgsProcessingModelAlgorithm."""
     from algorithms.support.class_parameters import PRESET_LABELS
+    from algorithms.support.model_choice import static_enum
+    from algorithms.support.paths import bundled_model_ids
+    from algorithms.support.qgis_compat import NUMBER_DOUBLE
 
-    model = QgsProcessingModelAlgorithm('L1C cloud mask (stack, detect, evaluate)',
-                                        'Workflows', 'workflows')
-    model.setHelpContent({'ALG_DESC': (
-        'From a Sentinel-2 L1C product to a styled cloud mask: stacks the 13 bands at 60 m, '
-        'runs the CNN and, when a ground-truth raster is given, evaluates the mask against it '
-        '(metrics in the HTML report and the model results).')})
+    model = QgsProcessingModelAlgorithm('L1C cloud mask workflow', 'Workflows', 'workflows')
+    model.setHelpContent({
+        'SHORT_DESCRIPTION': 'Stack, detect clouds and, with a ground truth, evaluate the mask.',
+        'ALG_DESC': (
+            'From a Sentinel-2 L1C product to a styled cloud mask: stacks the 13 bands at 60 m, '
+            'runs the CNN and, when a ground-truth raster is given, evaluates the mask against '
+            'it (metrics in the HTML report and the model results).')})
     _add_input(model, QgsProcessingParameterFile(
         'product', 'Sentinel-2 L1C product (SAFE folder, .zip or MTD_MSIL1C.xml)'), 0, 0)
     _add_input(model, QgsProcessingParameterExtent('extent', 'Only this extent', optional=True),
                250, 0)
+    _add_input(model, static_enum('model', 'Model', bundled_model_ids()), 0, 75)
+    _add_input(model, QgsProcessingParameterNumber(
+        'threshold', "Cloud probability threshold (empty: the model's)",
+        NUMBER_DOUBLE, optional=True, minValue=0.0, maxValue=1.0),
+        250, 75)
     _add_input(model, QgsProcessingParameterRasterLayer(
-        'ground_truth', 'Ground-truth raster (optional)', optional=True), 500, 0)
+        'ground_truth', 'Ground-truth raster to evaluate the mask against', optional=True),
+        500, 0)
     _add_input(model, QgsProcessingParameterEnum(
         'ground_truth_classes', 'Ground-truth classes', options=list(PRESET_LABELS),
         defaultValue=1), 750, 0)
+    model.setParameterOrder(list(INPUT_ORDER))
 
     stack = _child('stack', 's2cloudcnn:stackl1c', 'Stack L1C bands at 60 m', 100, 150,
                    INPUT=Source.fromModelParameter('product'),
                    EXTENT=Source.fromModelParameter('extent'))
     detect = _child('detect', 's2cloudcnn:detectclouds', 'Detect clouds (CNN)', 100, 300,
-                    INPUT=Source.fromChildOutput('stack', 'OUTPUT'))
+                    INPUT=Source.fromChildOutput('stack', 'OUTPUT'),
+                    MODEL=Source.fromModelParameter('model'),
+                    THRESHOLD=Source.fromModelParameter('threshold'))
     _outputs(detect, OUTPUT=('cloud_mask', 'Cloud mask', -80),
              PROBABILITY=('cloud_probability', 'Cloud probability', 80))
     branch = _child('has_ground_truth', 'native:condition', 'Ground truth given?', 500, 150)

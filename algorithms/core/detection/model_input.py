@@ -94,7 +94,7 @@ def match_bands(descriptions, model_bands, name='the raster'):
             f'{name} lacks the model bands {", ".join(missing)} (the model needs '
             f'{len(model_bands)} bands {", ".join(model_bands)}; the raster has '
             f'{len(descriptions)} bands, {unnamed} without a band name in their description). '
-            "Use the 'Stack Sentinel-2 L1C bands' output, or set band descriptions such as "
+            "Use the 'Stack L1C bands at 60 m' output, or set band descriptions such as "
             "'B02 (496.6 nm)', or choose a model for these bands")
     return [found[band] for band in model_bands]
 
