@@ -157,6 +157,8 @@ class DetectCloudsAlgorithm(S2CloudCnnAlgorithm):
         feedback.pushInfo(f'{result.valid_pixels} valid pixels, {result.cloud_fraction:.1%} '
                           f'cloud at threshold {result.threshold:g}, {result.seconds:.1f} s')
         style_raster_output(mask, 'mask.qml', context)
+        if result.probability_path:
+            style_raster_output(result.probability_path, 'probability.qml', context, below=mask)
         if result.native_mask_path:
             style_raster_output(result.native_mask_path, 'mask.qml', context)
         shadows = result.cloud_shadow

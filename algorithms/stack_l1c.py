@@ -14,6 +14,7 @@ from .core.sentinel2.product import open_product
 from .core.sentinel2.stack import StackOptions, stack_l1c
 from .support.base import S2CloudCnnAlgorithm, reported_as_processing_errors, run_context
 from .support.qgis_compat import NUMBER_INTEGER, SOURCE_FILE, advanced
+from .support.styles import style_raster_output
 
 HELP = """Reads a Sentinel-2 Level-1C product and writes its 13 bands (B01 ... B8A ... B12) \
 at 60 m, in top-of-atmosphere reflectance, as the cloud detector expects.
@@ -112,6 +113,7 @@ class StackL1cAlgorithm(S2CloudCnnAlgorithm):
             feedback.pushWarning(note)
         feedback.pushInfo(f'{result.width} x {result.height} pixels, '
                           f'{100 * result.valid_fraction:.1f} % valid')
+        style_raster_output(result.path, 'stack.qml', context)  # natural colour B04 B03 B02
         return {self.OUTPUT: result.path, self.VALID_FRACTION: result.valid_fraction}
 
     def _band_files(self, parameters, context):

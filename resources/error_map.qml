@@ -12,8 +12,8 @@
         <stdDevFactor>2</stdDevFactor>
       </minMaxOrigin>
       <colorPalette>
-        <paletteEntry value="0" color="#2e7d32" alpha="255" label="TN: clear, correct"/>
-        <paletteEntry value="1" color="#f5f5f5" alpha="255" label="TP: cloud, correct"/>
+        <paletteEntry value="0" color="#2e7d32" alpha="0" label="TN: clear, correct"/>
+        <paletteEntry value="1" color="#1f78b4" alpha="200" label="TP: cloud, correct"/>
         <paletteEntry value="2" color="#e41a1c" alpha="255" label="FN: cloud missed (omission)"/>
         <paletteEntry value="3" color="#ffb000" alpha="255" label="FP: false cloud (commission)"/>
       </colorPalette>

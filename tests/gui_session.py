@@ -146,6 +146,58 @@ def cloud_shadow_on_map():
         canvas, lambda c: c.red() < 120 and c.green() > 150 and c.blue() > 150)
 
 
+def outputs_loaded_after_runs():
+    """Stack, detect (with probability) and evaluate as the dialog runs them: load + style."""
+    import processing
+
+    QgsProject.instance().removeAllMapLayers()
+    folder = CONFIG['run_folder']
+    stack = processing.runAndLoadResults('s2cloudcnn:stackl1c', {
+        'INPUT': CONFIG['product'], 'EXTENT': CONFIG['extent'],
+        'OUTPUT': os.path.join(folder, 'stack.tif')})['OUTPUT']
+    detected = processing.runAndLoadResults('s2cloudcnn:detectclouds', {
+        'INPUT': stack, 'OUTPUT': os.path.join(folder, 'z_mask.tif'),
+        'PROBABILITY': os.path.join(folder, 'a_probability.tif')})
+    processing.runAndLoadResults('s2cloudcnn:evaluatemask', {
+        'PREDICTION': detected['OUTPUT'], 'GROUND_TRUTH': CONFIG['truth'],
+        'GROUND_TRUTH_CLASSES': 0, 'ERROR_MAP': os.path.join(folder, 'errors.tif')})
+    wait(1000)
+    order, renderers = [], {}
+    for node in QgsProject.instance().layerTreeRoot().findLayers():  # top first
+        layer = node.layer()
+        order.append(os.path.basename(layer.source()))
+        renderer = layer.renderer()
+        entry = {'type': renderer.type()}
+        if renderer.type() == 'multibandcolor':
+            entry['bands'] = [renderer.redBand(), renderer.greenBand(), renderer.blueBand()]
+        if renderer.type() == 'paletted':
+            entry['classes'] = {str(int(c.value)): [c.color.name(), c.color.alpha(), c.label]
+                                for c in renderer.classes()}
+        renderers[os.path.basename(layer.source())] = entry
+    RESULT['loaded_order'] = order
+    RESULT['loaded_renderers'] = renderers
+    canvas = iface.mapCanvas()
+    canvas.setExtent(QgsRasterLayer(stack, 'extent').extent())
+    iface.mainWindow().resize(1400, 900)
+    canvas.refreshAllLayers()
+    wait(3000)
+    grab(iface.mainWindow(), 'map_after_run.png')
+
+
+def model_designer():
+    """The shipped workflow model open in the Model Designer."""
+    from processing.modeler.ModelerDialog import ModelerDialog
+
+    model = QgsApplication.processingRegistry().createAlgorithmById('s2cloudcnn:l1ccloudmask')
+    dialog = ModelerDialog.create(model)
+    dialog.resize(1300, 850)
+    dialog.show()
+    wait(2000)
+    RESULT['designer_valid'] = model.validate()[0]
+    grab(dialog, 'model_designer.png')
+    dialog.close()
+
+
 def install_from_zip():
     """Install the plugin zip with QGIS's own plugin installer ("Install from ZIP")."""
     import pyplugin_installer

@@ -20,6 +20,20 @@ T32UPV_CORNER = (600000.0, 5494020.0, 609600.0, 5500020.0)
 T32UPV_ORIGIN = (600000.0, 5500020.0)
 # Cumulus of the T32UPV strip and the ground north-west of them where their shadows fall.
 T32UPV_CUMULUS = (600000.0, 5491620.0, 609000.0, 5500020.0)
+# The imaged strip of the T32UPV product (as `make demo`) and ESA's own cloud polygons of it:
+# an automatic detector's mask, used as a real "ground truth" raster, not as a reference.
+T32UPV_STRIP = (600000.0, 5468520.0, 609240.0, 5500020.0)
+T32UPV_STRIP_EXTENT = '600000,609240,5468520,5500020 [EPSG:32632]'
+ESA_CLOUDS = (f'/vsizip/{T32UPV}/S2A_MSIL1C_20170430T103021_N0205_R108_T32UPV_20170430T103024.'
+              'SAFE/GRANULE/L1C_T32UPV_A009686_20170430T103024/QI_DATA/MSK_CLOUDS_B00.gml')
+
+
+def esa_cloud_truth(path):
+    """Burn ESA's cloud polygons of the strip (1 cloud, 0 clear) on its 60 m grid at `path`."""
+    gdal.Rasterize(str(path), ESA_CLOUDS, burnValues=[1], initValues=[0],
+                   outputType=gdal.GDT_Byte, xRes=60, yRes=60, outputBounds=T32UPV_STRIP,
+                   outputSRS='EPSG:32632')
+    return str(path)
 
 
 def extract(zip_path, folder):

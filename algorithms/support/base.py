@@ -101,12 +101,10 @@ class S2CloudCnnAlgorithm(QgsProcessingAlgorithm):
     def checkParameterValues(self, parameters, context):
         """Refuse raster outputs in a format the plugin does not write, then QGIS's checks."""
         for definition in self.destinationParameterDefinitions():
-            if definition.type() != 'rasterDestination':
-                continue
-            path = self.parameterAsOutputLayer(parameters, definition.name(), context) \
-                if parameters.get(definition.name()) else ''
-            extension = path.rsplit('.', 1)[-1].lower() if '.' in path else ''
-            if path and extension not in RASTER_EXTENSIONS:
+            path = _static_destination(parameters.get(definition.name()))
+            extension = os.path.splitext(path)[1][1:].lower()
+            if definition.type() == 'rasterDestination' and extension and \
+                    extension not in RASTER_EXTENSIONS:
                 return False, self.tr('{}: the plugin writes GeoTIFF only; name the file '
                                       '.tif instead of .{}').format(definition.description(),
                                                                     extension)
@@ -120,6 +118,17 @@ class S2CloudCnnAlgorithm(QgsProcessingAlgorithm):
         """
         others = {k: v for k, v in parameters.items() if k != name}
         return S2CloudCnnAlgorithm.checkParameterValues(self, others, context)
+
+
+def _static_destination(value):
+    """The file name a destination parameter was given, without asking QGIS to resolve it.
+
+    parameterAsOutputLayer would register the output for loading (and make a new temporary
+    file name each time), so the check reads the value as it was passed.
+    """
+    if isinstance(value, QgsProcessingOutputLayerDefinition):
+        value = value.sink.staticValue()
+    return value if isinstance(value, str) and value != 'TEMPORARY_OUTPUT' else ''
 
 
 def help_url(name):

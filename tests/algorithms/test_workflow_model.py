@@ -5,15 +5,11 @@ from xml.etree.ElementTree import canonicalize
 
 import numpy as np
 from conftest import qgis_process
-from l1c_fixtures import T32UPV
+from l1c_fixtures import T32UPV, T32UPV_STRIP_EXTENT, esa_cloud_truth
 from osgeo import gdal
 from tools.make_workflow_model import INPUT_ORDER, MODEL_PATH, build_model
 
-# The imaged strip of the T32UPV product (as `make demo`) and ESA's own cloud polygons of it:
-# an automatic detector's mask, used here as a real "ground truth" raster, not as a reference.
-EXTENT = '600000,609240,5468520,5500020 [EPSG:32632]'
-ESA_CLOUDS = (f'/vsizip/{T32UPV}/S2A_MSIL1C_20170430T103021_N0205_R108_T32UPV_20170430T103024.'
-              'SAFE/GRANULE/L1C_T32UPV_A009686_20170430T103024/QI_DATA/MSK_CLOUDS_B00.gml')
+EXTENT = T32UPV_STRIP_EXTENT
 
 
 def _canonical(path):
@@ -59,10 +55,7 @@ def _run(tmp_path, *extra):
 
 
 def test_chain_with_ground_truth_through_qgis_process(tmp_path):
-    truth = str(tmp_path / 'esa_clouds.tif')
-    gdal.Rasterize(truth, ESA_CLOUDS, burnValues=[1], initValues=[0], outputType=gdal.GDT_Byte,
-                   xRes=60, yRes=60, outputBounds=(600000, 5468520, 609240, 5500020),
-                   outputSRS='EPSG:32632')
+    truth = esa_cloud_truth(tmp_path / 'esa_clouds.tif')
     results = _run(tmp_path, f'ground_truth={truth}', 'ground_truth_classes=0',
                    f'evaluate:error_map={tmp_path / "errors.tif"}',
                    f'evaluate:report={tmp_path / "report.html"}')

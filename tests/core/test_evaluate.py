@@ -31,6 +31,9 @@ def test_ground_truth_covering_half_the_prediction(tmp_path):
     result = evaluate(LABEL, half, MASK, MASK, run_context=RunContext(progress=progress.append),
                       block_size=128)
     assert 'about 50.0 %' in result.notes[0]
+    # Only the extent differs, and the note says that and nothing else.
+    assert 'its extent differs' in result.notes[0]
+    assert 'CRS' not in result.notes[0] and 'pixel size' not in result.notes[0]
     valid = np.zeros(label.shape, bool)
     valid[:, 256:] = True
     assert result.confusion.__dict__ == {k.lower(): v for k, v in expected_counts(

@@ -10,7 +10,14 @@ import numpy as np
 import pytest
 from conftest import QGIS_HOME, REPO, data_path
 from detect_helpers import SHIPPED_MODEL
-from l1c_fixtures import PDMC, T32UPV, T32UPV_CORNER, T32UPV_CUMULUS
+from l1c_fixtures import (
+    PDMC,
+    T32UPV,
+    T32UPV_CORNER,
+    T32UPV_CUMULUS,
+    T32UPV_STRIP_EXTENT,
+    esa_cloud_truth,
+)
 from osgeo import gdal
 
 from algorithms.core.detection.detect import DetectOptions, detect_clouds
@@ -104,6 +111,26 @@ def test_cloud_and_shadow_mask_on_the_map_in_a_real_qgis_window(tmp_path):
     shadow = np.count_nonzero(gdal.Open(shadows).ReadAsArray() == 2)
     assert shadow > 0 and result['map_cyan_samples'] > 0
     assert _non_blank(os.path.join(SCREENSHOTS, 'cloud_shadow_on_map.png'))
+
+
+def test_outputs_load_styled_and_in_order_after_runs_in_a_real_qgis_window(tmp_path):
+    truth = esa_cloud_truth(tmp_path / 'esa_clouds.tif')
+    result = run_qgis_window(tmp_path, ['algorithm_dialog', 'outputs_loaded_after_runs',
+                                        'model_designer'],
+                             {'product': T32UPV, 'extent': T32UPV_STRIP_EXTENT, 'truth': truth,
+                              'run_folder': str(tmp_path)})
+    order, renderers = result['loaded_order'], result['loaded_renderers']
+    assert order.index('z_mask.tif') < order.index('a_probability.tif')  # mask drawn on top
+    assert order.index('a_probability.tif') < order.index('stack.tif')
+    assert renderers['stack.tif'] == {'type': 'multibandcolor', 'bands': [4, 3, 2]}
+    assert renderers['a_probability.tif']['type'] == 'singlebandpseudocolor'
+    assert renderers['z_mask.tif']['type'] == 'paletted'
+    errors = renderers['errors.tif']['classes']
+    assert errors['0'][1] == 0  # true negatives transparent: the image shows through
+    assert errors['1'][1] > 0 and errors['1'][0] not in ('#ffffff', '#f5f5f5')  # visible TP
+    assert result['designer_valid'] is True
+    for name in ('map_after_run.png', 'model_designer.png'):
+        assert _non_blank(os.path.join(SCREENSHOTS, name))
 
 
 def test_plugin_zip_installs_through_qgis_install_from_zip(tmp_path):

@@ -31,12 +31,14 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 MODEL_PATH = os.path.join(REPO, 'resources', 'models', 'l1c_cloud_mask.model3')
 HAS_GROUND_TRUTH = 'ground truth given'
 # The dialog's order: what to detect on, with what, then what to evaluate against.
+# Components are centred on their position; the designer's canvas starts at 0, 0.
+ORIGIN = QPointF(150, 60)
 INPUT_ORDER = ('product', 'extent', 'model', 'threshold', 'ground_truth', 'ground_truth_classes')
 
 
 def _add_input(model, parameter, x, y):
     component = QgsProcessingModelParameter(parameter.name())
-    component.setPosition(QPointF(x, y))
+    component.setPosition(ORIGIN + QPointF(x, y))
     model.addModelParameter(parameter, component)
 
 
@@ -49,7 +51,7 @@ def _child(child_id, algorithm_id, description, x, y, **sources):
     child = QgsProcessingModelChildAlgorithm(algorithm_id)
     child.setChildId(child_id)
     child.setDescription(description)
-    child.setPosition(QPointF(x, y))
+    child.setPosition(ORIGIN + QPointF(x, y))
     for name, source in sources.items():
         child.addParameterSources(name, [source])
     algorithm = QgsApplication.processingRegistry().algorithmById(algorithm_id)

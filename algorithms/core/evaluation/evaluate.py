@@ -16,7 +16,7 @@ from .metrics import CLEAR, CLOUD, IGNORED, Confusion
 
 # Error-map codes: the mask's own 0 clear / 1 cloud for agreement, then the two errors.
 TRUE_NEGATIVE, TRUE_POSITIVE, FALSE_NEGATIVE, FALSE_POSITIVE, NOT_EVALUATED = 0, 1, 2, 3, 255
-ERROR_COLOURS = {TRUE_NEGATIVE: (46, 125, 50), TRUE_POSITIVE: (245, 245, 245),
+ERROR_COLOURS = {TRUE_NEGATIVE: (46, 125, 50), TRUE_POSITIVE: (31, 120, 180),
                  FALSE_NEGATIVE: (228, 26, 28), FALSE_POSITIVE: (255, 176, 0)}
 ERROR_CLASSES = {TRUE_NEGATIVE: 'TN: clear, correct', TRUE_POSITIVE: 'TP: cloud, correct',
                  FALSE_NEGATIVE: 'FN: cloud missed (omission)',
@@ -124,14 +124,30 @@ def _regrid_truth(prediction, truth, names):
     warped = gdal.Warp('', truth, format='VRT', outputBounds=p_box,
                        width=prediction.RasterXSize, height=prediction.RasterYSize,
                        dstSRS=prediction.GetProjection(), resampleAlg='near', dstAlpha=True)
-    note = (f'The {names[1]} is on another grid than the {names[0]} (CRS, extent or pixel size '
-            f'differ; pixel {_pixel_size(truth)} vs {_pixel_size(prediction)}): it was '
-            f'resampled with nearest neighbour onto the {names[0]}\'s grid; about '
+    note = (f'The {names[1]} is on another grid than the {names[0]} '
+            f'({_grid_differences(truth, prediction)}): it was resampled with nearest neighbour onto the {names[0]}\'s grid; about '
             f'{100 * min(covered, 1):.1f} % of the {names[0]}\'s extent is covered by it.')
     if _srs(truth).IsSame(_srs(prediction)) and _finer(truth, prediction):
         note += (f' The {names[1]} is finer: each {names[0]} pixel is compared with the '
                  f'{names[1]} pixel at its centre.')
     return warped, note
+
+
+def _grid_differences(truth, prediction):
+    """Say what differs between two grids, e.g. 'its pixel size differs: 20 metre vs 10 metre'."""
+    differences = []
+    same_crs = _srs(truth).IsSame(_srs(prediction))
+    if not same_crs:
+        differences.append('its CRS differs')
+    truth_pixel, prediction_pixel = _pixel_size(truth), _pixel_size(prediction)
+    if truth_pixel != prediction_pixel:
+        differences.append(f'its pixel size differs: {truth_pixel} vs {prediction_pixel}')
+    tolerance = 1e-3 * abs(prediction.GetGeoTransform()[1])
+    if same_crs and any(abs(a - b) > tolerance
+                        for a, b in zip(_bounds(truth), _bounds(prediction))):
+        differences.append(f'its extent differs: {_describe_box(_bounds(truth))} vs '
+                           f'{_describe_box(_bounds(prediction))}')
+    return '; '.join(differences) or 'its pixels are not aligned with the other raster\'s'
 
 
 def _finer(first, second):
@@ -265,7 +281,8 @@ def _create_error_map(path, prediction):
     band = output.GetRasterBand(1)
     colours = gdal.ColorTable()
     for code, rgb in ERROR_COLOURS.items():
-        colours.SetColorEntry(code, (*rgb, 255))
+        # True negatives transparent: the image shows through where all is well.
+        colours.SetColorEntry(code, (*rgb, 0 if code == TRUE_NEGATIVE else 255))
     colours.SetColorEntry(NOT_EVALUATED, (0, 0, 0, 0))
     band.SetRasterColorTable(colours)
     band.SetRasterColorInterpretation(gdal.GCI_PaletteIndex)
