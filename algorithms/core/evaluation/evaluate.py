@@ -125,7 +125,8 @@ def _regrid_truth(prediction, truth, names):
                        width=prediction.RasterXSize, height=prediction.RasterYSize,
                        dstSRS=prediction.GetProjection(), resampleAlg='near', dstAlpha=True)
     note = (f'The {names[1]} is on another grid than the {names[0]} '
-            f'({_grid_differences(truth, prediction)}): it was resampled with nearest neighbour onto the {names[0]}\'s grid; about '
+            f'({_grid_differences(truth, prediction)}): it was resampled with nearest '
+            f'neighbour onto the {names[0]}\'s grid; about '
             f'{100 * min(covered, 1):.1f} % of the {names[0]}\'s extent is covered by it.')
     if _srs(truth).IsSame(_srs(prediction)) and _finer(truth, prediction):
         note += (f' The {names[1]} is finer: each {names[0]} pixel is compared with the '
