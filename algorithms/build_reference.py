@@ -22,6 +22,7 @@ from .support.raster_or_product import (
     add_raster_or_product_parameters,
     check_raster_or_product,
     input_source,
+    product_parameters,
 )
 from .support.styles import style_raster_output
 
@@ -117,7 +118,7 @@ class BuildReferenceAlgorithm(S2CloudCnnAlgorithm):
         ok, message = check_raster_or_product(self, parameters, context)
         if not ok:
             return ok, message
-        return self.check_parameters_except(parameters, context, self.PRODUCT)
+        return self.check_parameters_except(parameters, context, *product_parameters(parameters))
 
     def processAlgorithm(self, parameters, context, feedback):
         """Read the seeds, run the core builder, style the reference."""

@@ -29,7 +29,9 @@ from .support.raster_or_product import (
     PRODUCT,
     add_raster_or_product_parameters,
     check_raster_or_product,
+    has_raster_input,
     input_source,
+    product_parameters,
 )
 from .support.styles import style_raster_output
 
@@ -92,7 +94,8 @@ class DetectCloudsAlgorithm(S2CloudCnnAlgorithm):
 
     def initAlgorithm(self, config=None):
         """Declare the parameters."""
-        add_raster_or_product_parameters(self, 'Input raster (bands named by description)')
+        add_raster_or_product_parameters(
+            self, 'Input: band stack (bands named by description) or L1C product')
         add_model_parameters(self)
         add_threshold_and_provider(self)
         self.addParameter(QgsProcessingParameterExtent(
@@ -135,15 +138,15 @@ class DetectCloudsAlgorithm(S2CloudCnnAlgorithm):
         ok, message = check_raster_or_product(self, parameters, context)
         if not ok:
             return ok, message
-        has_raster = self.parameterAsRasterLayer(parameters, self.INPUT, context) is not None
-        if has_raster and self.optional_output_layer(parameters, self.CLOUD_SHADOW, context):
+        if has_raster_input(self, parameters, context) and self.optional_output_layer(
+                parameters, self.CLOUD_SHADOW, context):
             return False, self.tr('The cloud and shadow mask needs the sun and view angles of '
                                   'an L1C product, which a raster lacks: give PRODUCT instead '
                                   'of INPUT, or leave CLOUD_SHADOW empty.')
         ok, message = check_model_choice(self, parameters, context)
         if not ok:
             return ok, message
-        return self.check_parameters_except(parameters, context, self.PRODUCT)
+        return self.check_parameters_except(parameters, context, *product_parameters(parameters))
 
     def processAlgorithm(self, parameters, context, feedback):
         """Read the parameters, run the core detector, style the mask."""

@@ -110,13 +110,13 @@ class S2CloudCnnAlgorithm(QgsProcessingAlgorithm):
                                                                     extension)
         return super().checkParameterValues(parameters, context)
 
-    def check_parameters_except(self, parameters, context, name):
-        """Run checkParameterValues on every parameter but the product file parameter `name`.
+    def check_parameters_except(self, parameters, context, *names):
+        """Run checkParameterValues on every parameter but the product parameters `names`.
 
         QGIS 3.22's file parameter refuses folder names without a dot (a SAFE folder, a folder
         of band files); the core checks the product instead and says what is wrong with it.
         """
-        others = {k: v for k, v in parameters.items() if k != name}
+        others = {k: v for k, v in parameters.items() if k not in names}
         return S2CloudCnnAlgorithm.checkParameterValues(self, others, context)
 
 

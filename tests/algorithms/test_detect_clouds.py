@@ -81,6 +81,16 @@ def test_l1c_product_is_stacked_then_detected(tmp_path, run_algorithm, model, cr
     assert read(result['OUTPUT_NATIVE']).shape == (36, 36)
 
 
+def test_l1c_product_given_as_the_input_is_detected_like_a_product(tmp_path, run_algorithm,
+                                                                   model, crop):
+    as_product = run_algorithm(ALG, params(tmp_path, model, crop, INPUT=None, PRODUCT=TOULOUSE))
+    as_input = run_algorithm(ALG, params(tmp_path, model, crop, INPUT=TOULOUSE,
+                                         OUTPUT=str(tmp_path / 'mask_input.tif')))
+    assert np.array_equal(read(as_input['OUTPUT']), read(as_product['OUTPUT']))
+    with pytest.raises(QgsProcessingException, match='one of the two, not both'):
+        run_algorithm(ALG, params(tmp_path, model, crop, INPUT=TOULOUSE, PRODUCT=TOULOUSE))
+
+
 def expect_error(tmp_path, run_algorithm, parameters, message):
     with pytest.raises(QgsProcessingException, match=message):
         run_algorithm(ALG, parameters)
