@@ -1,9 +1,20 @@
 """QGIS plugin entry: registers the S2 Cloud CNN Processing provider."""
 
-from qgis.core import QgsApplication
+import os
+
+from qgis.core import QgsApplication, QgsSettings
+from qgis.PyQt.QtCore import QCoreApplication, QTranslator
 
 from .algorithms.core import dependencies
 from .algorithms.provider import S2CloudCnnProvider
+
+I18N_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'i18n')
+
+
+def translation_file(locale):
+    """i18n/s2cloudcnn_<language>.qm for a QGIS locale such as 'fr_FR', or None if absent."""
+    path = os.path.join(I18N_DIR, f's2cloudcnn_{(locale or "en")[:2]}.qm')
+    return path if os.path.isfile(path) else None
 
 
 class S2CloudCnnPlugin:
@@ -13,6 +24,12 @@ class S2CloudCnnPlugin:
         self.iface = iface
         self.provider = None
         self.installer = None
+        self.translator = None
+        path = translation_file(QgsSettings().value('locale/userLocale', 'en'))
+        if path:  # before any algorithm builds its translated labels
+            self.translator = QTranslator()
+            if self.translator.load(path):
+                QCoreApplication.installTranslator(self.translator)
 
     def initProcessing(self):
         """Register the provider; QGIS calls this also headless (qgis_process)."""
@@ -35,3 +52,6 @@ class S2CloudCnnPlugin:
         if self.provider is not None:
             QgsApplication.processingRegistry().removeProvider(self.provider)
             self.provider = None
+        if self.translator is not None:
+            QCoreApplication.removeTranslator(self.translator)
+            self.translator = None

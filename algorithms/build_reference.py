@@ -148,8 +148,8 @@ class BuildReferenceAlgorithm(S2CloudCnnAlgorithm):
         field = field[0] if field else 'class'
         if features.fields().indexOf(field) < 0:
             raise QgsProcessingException(self.tr(
-                f'The seed layer has no field {field!r}; choose the field that holds the ALCD '
-                f'class (fields: {", ".join(features.fields().names())})'))
+                'The seed layer has no field {!r}; choose the field that holds the ALCD '
+                'class (fields: {})').format(field, ', '.join(features.fields().names())))
         polygons = tuple((feature.id(), feature.geometry().asWkt(), feature[field])
                          for feature in features.getFeatures(QgsFeatureRequest())
                          if feature.hasGeometry())

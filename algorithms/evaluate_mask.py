@@ -122,6 +122,6 @@ class EvaluateMaskAlgorithm(S2CloudCnnAlgorithm):
     def _source(self, parameters, name, context):
         layer = self.parameterAsRasterLayer(parameters, name, context)
         if layer is None:
-            raise QgsProcessingException(self.tr(f'{name}: the raster could not be loaded; give '
-                                                 'a raster file or layer'))
+            raise QgsProcessingException(self.tr('{}: the raster could not be loaded; give '
+                                                 'a raster file or layer').format(name))
         return layer.source()

@@ -77,10 +77,11 @@ class SummarizeEvaluationsAlgorithm(S2CloudCnnAlgorithm):
         """Declare up to three methods, the ground truths and the outputs."""
         for number, (suffix, name, preset) in enumerate(SLOTS, start=1):
             self.addParameter(QgsProcessingParameterMultipleLayers(
-                self.PREDICTIONS + suffix, self.tr(f'Method {number}: predicted masks'),
+                self.PREDICTIONS + suffix, self.tr('Method {}: predicted masks').format(number),
                 SOURCE_RASTER, optional=number > 1))
             self.addParameter(QgsProcessingParameterString(
-                self.METHOD_NAME + suffix, self.tr(f'Method {number}: name'), defaultValue=name))
+                self.METHOD_NAME + suffix, self.tr('Method {}: name').format(number),
+                defaultValue=name))
             add_class_parameters(self, self.PREDICTION + suffix, f'Method {number}', preset)
         self.addParameter(QgsProcessingParameterMultipleLayers(
             self.GROUND_TRUTHS, self.tr('Ground truths'), SOURCE_RASTER,
@@ -151,8 +152,9 @@ class SummarizeEvaluationsAlgorithm(S2CloudCnnAlgorithm):
         folder = self.parameterAsFile(parameters, self.GROUND_TRUTH_FOLDER, context)
         if folder:
             if not os.path.isdir(folder):
-                raise QgsProcessingException(self.tr(f'GROUND_TRUTH_FOLDER: {folder} is not a '
-                                                     'folder; choose the folder of ground truths'))
+                raise QgsProcessingException(self.tr('GROUND_TRUTH_FOLDER: {} is not a folder; '
+                                                     'choose the folder of ground truths').format(
+                                                         folder))
             truths += sorted(os.path.join(folder, name) for name in os.listdir(folder)
                              if name.lower().endswith(RASTER_EXTENSIONS))
         return truths

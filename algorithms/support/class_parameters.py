@@ -48,17 +48,18 @@ def add_class_parameters(algorithm, prefix, label, default_preset):
 
     """
     tr = algorithm.tr
+    name = tr(label)
     algorithm.addParameter(QgsProcessingParameterEnum(
-        f'{prefix}_CLASSES', tr(f'{label}: classes'), options=[tr(o) for o in PRESET_LABELS],
+        f'{prefix}_CLASSES', tr('{}: classes').format(name), options=[tr(o) for o in PRESET_LABELS],
         defaultValue=PRESET_KEYS.index(default_preset)))
     algorithm.addParameter(advanced(QgsProcessingParameterString(
-        f'{prefix}_CLOUD_VALUES', tr(f'{label}: cloud values (custom classes, e.g. "2, 3")'),
+        f'{prefix}_CLOUD_VALUES', tr('{}: cloud values (custom classes, e.g. "2, 3")').format(name),
         optional=True)))
     algorithm.addParameter(advanced(QgsProcessingParameterString(
-        f'{prefix}_CLEAR_VALUES', tr(f'{label}: clear values (custom classes, e.g. "4-7")'),
+        f'{prefix}_CLEAR_VALUES', tr('{}: clear values (custom classes, e.g. "4-7")').format(name),
         optional=True)))
     algorithm.addParameter(advanced(QgsProcessingParameterNumber(
-        f'{prefix}_THRESHOLD', tr(f'{label}: cloud probability threshold'),
+        f'{prefix}_THRESHOLD', tr('{}: cloud probability threshold').format(name),
         NUMBER_DOUBLE, defaultValue=0.5)))
 
 
@@ -82,5 +83,5 @@ def check_class_parameters(algorithm, parameters, context, prefixes):
         try:
             class_mapping(algorithm, parameters, context, prefix)
         except MappingError as error:
-            return False, algorithm.tr(f'{prefix}_CLASSES: {error}')
+            return False, algorithm.tr('{}_CLASSES: {}').format(prefix, error)
     return True, ''

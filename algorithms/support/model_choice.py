@@ -42,7 +42,8 @@ def check_model_choice(algorithm, parameters, context):
     except ModelError as error:
         return False, str(error)
     if not path:
-        return False, algorithm.tr(f'MODEL is "{CUSTOM_MODEL}": give the .onnx in MODEL_FILE.')
+        return False, algorithm.tr('MODEL is "{}": give the .onnx in MODEL_FILE.').format(
+            CUSTOM_MODEL)
     return True, ''
 
 
