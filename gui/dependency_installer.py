@@ -90,7 +90,9 @@ class DependencyInstaller:
         if self.task is not None:
             self._message(tr('The installation is already running.'), Qgis.MessageLevel.Info)
             return None
-        package = dependencies.onnxruntime_package()
+        package, reason = dependencies.onnxruntime_choice()
+        QgsMessageLog.logMessage(tr('Installing {} because {}').format(package, reason), TITLE,
+                                 Qgis.MessageLevel.Info)
         if confirm and not self._confirmed(package):
             return None
         self.task = InstallTask(self.folder, package, self._finished, proxy_environment())

@@ -1,5 +1,6 @@
 """The onnxruntime dependency: where the plugin keeps it, whether it is there, how to install it."""
 
+import ctypes.util
 import importlib
 import importlib.metadata
 import importlib.util
@@ -25,6 +26,14 @@ MENU_PATH = f'Plugins > {MENU} > {ACTION_TEXT}'
 # needs none of them; core/onnx_graph.py (fast detection path) uses protobuf.
 PURE_DEPENDENCIES = ('flatbuffers', 'packaging', 'protobuf')
 GPU_MACHINES = ('x86_64', 'amd64')  # the only ones onnxruntime-gpu publishes wheels for
+# The onnxruntime installed, per Python: the newest release with wheels for that Python (the
+# package index, December 2026); 1.31.1 is the one the tests run with. Same for -gpu.
+ONNXRUNTIME_PINS = (((3, 11), '1.31.1'), ((3, 10), '1.23.2'), ((3, 9), '1.19.2'))
+# What the PyPI onnxruntime-gpu wheels load to use the GPU: CUDA 12 and cuDNN 9 (by library name).
+# (name for ctypes.util.find_library, the file it must find; Windows names carry the version).
+CUDA_LIBRARIES = {'linux': (('cudart', 'libcudart.so.12'), ('cublasLt', 'libcublasLt.so.12'),
+                            ('cudnn', 'libcudnn.so.9')),
+                  'win32': (('cudart64_12', None), ('cublasLt64_12', None), ('cudnn64_9', None))}
 _PYTHON_NAME = re.compile(r'^python(\d+(\.\d+)?)?(\.exe)?$', re.IGNORECASE)  # not pythonw
 _active_folder = None
 
@@ -130,26 +139,86 @@ def nvidia_gpu_present(which=shutil.which, driver_dir='/proc/driver/nvidia'):
     return which('nvidia-smi') is not None or os.path.isdir(driver_dir)
 
 
-def onnxruntime_package(platform=None, gpu=None, machine=None):
-    """Choose the pip package: onnxruntime-gpu where an NVIDIA GPU can be used.
-
-    onnxruntime-gpu also runs on the CPU, but it is several times larger and exists only for
-    Windows and Linux on x86-64, so machines without an NVIDIA GPU get onnxruntime.
+def missing_cuda_libraries(platform=None, find_library=ctypes.util.find_library):
+    """Return the CUDA 12 / cuDNN 9 libraries onnxruntime-gpu needs that cannot be found.
 
     Args:
         platform: sys.platform value; the running one by default.
-        gpu: Whether an NVIDIA GPU is present; detected by default.
+        find_library: ctypes.util.find_library, replaceable to test.
+
+    Returns:
+        The missing library names (empty when all are found).
+
+    """
+    wanted = CUDA_LIBRARIES['win32' if (platform or sys.platform).startswith('win') else 'linux']
+    missing = []
+    for name, expected in wanted:
+        found = find_library(name)
+        if not found or (expected and os.path.basename(found) != expected):
+            missing.append(expected or f'{name}.dll')
+    return missing
+
+
+def onnxruntime_choice(platform=None, gpu=None, machine=None):
+    """Choose the pip package and say why: onnxruntime-gpu only where it can use the GPU.
+
+    onnxruntime-gpu exists only for Windows and Linux on x86-64, and without the CUDA 12 and
+    cuDNN 9 libraries it is a download of some hundred MB that then runs on the CPU anyway.
+
+    Args:
+        platform: sys.platform value; the running one by default.
+        gpu: Whether the GPU can be used; by default an NVIDIA driver and the CUDA libraries
+            are looked for.
         machine: platform.machine() value; the running one by default.
 
     Returns:
-        'onnxruntime-gpu' or 'onnxruntime'.
+        ('onnxruntime-gpu' or 'onnxruntime', the reason in a sentence).
 
     """
     platform = platform or sys.platform
     machine = (machine or platform_module.machine()).lower()
     if platform == 'darwin' or machine not in GPU_MACHINES:
-        return 'onnxruntime'
-    return 'onnxruntime-gpu' if (nvidia_gpu_present() if gpu is None else gpu) else 'onnxruntime'
+        return 'onnxruntime', f'onnxruntime-gpu has no package for {platform} on {machine}.'
+    if gpu is not None:
+        return ('onnxruntime-gpu', 'the GPU was asked for.') if gpu else (
+            'onnxruntime', 'the CPU was asked for.')
+    if not nvidia_gpu_present():
+        return 'onnxruntime', 'no NVIDIA GPU driver was found.'
+    missing = missing_cuda_libraries(platform)
+    if missing:
+        return 'onnxruntime', ('an NVIDIA driver is present but not the CUDA 12 / cuDNN 9 '
+                               f'libraries onnxruntime-gpu needs ({", ".join(missing)}); '
+                               'install them and run the installer again to use the GPU.')
+    return 'onnxruntime-gpu', 'an NVIDIA driver and the CUDA 12 / cuDNN 9 libraries were found.'
+
+
+def onnxruntime_package(platform=None, gpu=None, machine=None):
+    """The pip package onnxruntime_choice() picks (without its reason)."""
+    return onnxruntime_choice(platform, gpu, machine)[0]
+
+
+def onnxruntime_requirement(package, version_info=sys.version_info):
+    """`package==version`: the release pinned for this Python (ONNXRUNTIME_PINS)."""
+    for oldest, version in ONNXRUNTIME_PINS:
+        if tuple(version_info[:2]) >= oldest:
+            return f'{package}=={version}'
+    return f'{package}=={ONNXRUNTIME_PINS[-1][1]}'
+
+
+def is_shim(path):
+    """Whether `path` is a pyenv/asdf/conda launcher script rather than a Python interpreter.
+
+    Such shims pick an interpreter by the current folder and settings; pip run through one may
+    install for another Python than QGIS's.
+    """
+    parts = os.path.normcase(path).replace('\\', '/').split('/')
+    if 'shims' in parts:
+        return True
+    try:
+        with open(path, 'rb') as handle:
+            return handle.read(2) == b'#!'
+    except OSError:
+        return False
 
 
 def python_candidates(executable=None, prefixes=None, platform=None, version_info=None):
@@ -176,7 +245,7 @@ def python_candidates(executable=None, prefixes=None, platform=None, version_inf
         prefixes = (sys.exec_prefix, sys.base_exec_prefix, sys.prefix, sys.base_prefix)
     major, minor = (version_info or sys.version_info)[:2]
     candidates = [executable] if executable and _PYTHON_NAME.match(
-        ntpath.basename(executable)) else []
+        ntpath.basename(executable)) and not is_shim(executable) else []
     windows = (platform or sys.platform).startswith('win')
     join = ntpath.join if windows else posixpath.join
     names = ('python.exe', 'python3.exe') if windows else tuple(
@@ -201,7 +270,7 @@ def find_python(candidates=None):
     """
     candidates = python_candidates() if candidates is None else candidates
     for path in candidates:
-        if os.path.isfile(path) and os.access(path, os.X_OK):
+        if os.path.isfile(path) and os.access(path, os.X_OK) and not is_shim(path):
             return path
     raise DependencyInstallError(
         'No Python interpreter found next to QGIS (looked for ' + ', '.join(candidates)
@@ -224,7 +293,7 @@ def pip_install_arguments(target, package):
 
     """
     return ['install', '--no-deps', '--only-binary', ':all:', '--target', target,
-            package, *PURE_DEPENDENCIES]
+            onnxruntime_requirement(package), *PURE_DEPENDENCIES]
 
 
 def install_hint(platform=None, folder=None, python=None, gpu=None):
@@ -247,7 +316,8 @@ def install_hint(platform=None, folder=None, python=None, gpu=None):
     package = onnxruntime_package(platform, gpu)
     windows = platform.startswith('win')
     python = python or _default_python(platform)
-    arguments = pip_install_arguments(folder, package) if folder else ['install', package]
+    arguments = pip_install_arguments(folder, package) if folder else [
+        'install', onnxruntime_requirement(package)]
     command = [python, '-m', 'pip', *arguments]
     quoted = subprocess.list2cmdline(command) if windows else shlex.join(command)
     where = ('in the OSGeo4W Shell (Start menu > QGIS > OSGeo4W Shell)' if windows

@@ -194,7 +194,8 @@ def test_install_hint_windows():
     assert dependencies.MENU_PATH in hint
     assert 'OSGeo4W Shell' in hint
     assert (f'python -m pip install --no-deps --only-binary :all: --target "{WINDOWS_FOLDER}" '
-            'onnxruntime-gpu flatbuffers packaging protobuf') in hint
+            f'{dependencies.onnxruntime_requirement("onnxruntime-gpu")} flatbuffers packaging '
+            'protobuf') in hint
     assert 'numpy' not in hint
 
 
@@ -202,7 +203,8 @@ def test_install_hint_macos():
     hint = dependencies.install_hint('darwin', MAC_FOLDER, gpu=True)
     assert dependencies.MENU_PATH in hint and 'in Terminal' in hint
     assert (f"/Applications/QGIS.app/Contents/MacOS/bin/python3 -m pip install --no-deps "
-            f"--only-binary :all: --target '{MAC_FOLDER}' onnxruntime flatbuffers") in hint
+            f"--only-binary :all: --target '{MAC_FOLDER}' "
+            f"{dependencies.onnxruntime_requirement('onnxruntime')} flatbuffers") in hint
 
 
 def test_install_hint_linux_uses_the_interpreter_found_here(monkeypatch):
@@ -215,8 +217,9 @@ def test_install_hint_linux_uses_the_interpreter_found_here(monkeypatch):
                *dependencies.pip_install_arguments(folder, 'onnxruntime')]
     assert ' '.join(command) in hint  # the installer's own command, nothing to quote here
     monkeypatch.setattr(dependencies, '_active_folder', None)
-    assert 'pip install onnxruntime (' in dependencies.install_hint('linux', python='python3',
-                                                                    gpu=False)
+    pinned = dependencies.onnxruntime_requirement('onnxruntime')
+    assert f'pip install {pinned} (' in dependencies.install_hint('linux', python='python3',
+                                                                  gpu=False)
 
 
 def test_package_folder_is_per_python_version_and_appended_once(monkeypatch, tmp_path):
@@ -238,3 +241,47 @@ def test_status_without_import_in_this_environment():
     answer = subprocess.run([sys.executable, '-c', script], cwd=REPO, capture_output=True,
                             text=True, timeout=60)
     assert answer.stdout.split() == ['True', 'onnxruntime-gpu', 'False'], answer.stderr
+
+
+def test_onnxruntime_is_pinned_per_python():
+    assert dependencies.onnxruntime_requirement('onnxruntime', (3, 11, 2)) == 'onnxruntime==1.31.1'
+    assert dependencies.onnxruntime_requirement('onnxruntime-gpu', (3, 13)) == \
+        'onnxruntime-gpu==1.31.1'
+    assert dependencies.onnxruntime_requirement('onnxruntime', (3, 9, 5)) == 'onnxruntime==1.19.2'
+    arguments = dependencies.pip_install_arguments('/target', 'onnxruntime')
+    assert dependencies.onnxruntime_requirement('onnxruntime') in arguments
+    assert 'onnxruntime' not in arguments  # never unpinned
+
+
+def test_the_gpu_package_only_where_cuda_and_cudnn_are_found():
+    libraries = {'cudart': 'libcudart.so.12', 'cublasLt': 'libcublasLt.so.12',
+                 'cudnn': 'libcudnn.so.8'}
+    missing = dependencies.missing_cuda_libraries('linux', libraries.get)
+    assert missing == ['libcudnn.so.9']  # cuDNN 8 is not the one onnxruntime-gpu loads
+    libraries['cudnn'] = 'libcudnn.so.9'
+    assert dependencies.missing_cuda_libraries('linux', libraries.get) == []
+    assert dependencies.missing_cuda_libraries('win32', lambda name: None) == [
+        'cudart64_12.dll', 'cublasLt64_12.dll', 'cudnn64_9.dll']
+    # This machine: the choice and its reason agree with what is really installed here.
+    package, reason = dependencies.onnxruntime_choice()
+    if not dependencies.nvidia_gpu_present():
+        assert (package, reason) == ('onnxruntime', 'no NVIDIA GPU driver was found.')
+    elif dependencies.missing_cuda_libraries():
+        assert package == 'onnxruntime' and 'CUDA 12 / cuDNN 9' in reason
+
+
+def test_pyenv_shims_are_not_taken_for_qgis_python(tmp_path):
+    shim = tmp_path / 'shims' / 'python3'
+    shim.parent.mkdir()
+    shim.write_text('#!/usr/bin/env bash\nexec pyenv exec python3 "$@"\n')
+    shim.chmod(0o755)
+    script = tmp_path / 'bin' / 'python3'
+    script.parent.mkdir()
+    script.write_text('#!/bin/sh\nexec /usr/bin/python3 "$@"\n')
+    script.chmod(0o755)
+    assert dependencies.is_shim(str(shim)) and dependencies.is_shim(str(script))
+    assert not dependencies.is_shim(os.path.realpath(sys.executable))
+    candidates = dependencies.python_candidates(str(shim), prefixes=[sys.base_prefix])
+    assert str(shim) not in candidates
+    found = dependencies.find_python([str(script), os.path.realpath(sys.executable)])
+    assert found == os.path.realpath(sys.executable)

@@ -69,10 +69,10 @@ SCRIPT = textwrap.dedent(f"""
         return list(detect.canExecute())
     report['can_execute_before'] = can_execute()
 
-    choose = dependencies.onnxruntime_package
-    dependencies.onnxruntime_package = lambda *args: 's2cloudcnn-no-such-package'
+    choose = dependencies.onnxruntime_choice
+    dependencies.onnxruntime_choice = lambda *args: ('s2cloudcnn-no-such-package', 'a test.')
     report['failed'] = install()
-    dependencies.onnxruntime_package = choose
+    dependencies.onnxruntime_choice = choose
     report['installed'] = install()
     report['question'] = questions
     report['can_execute_after'] = can_execute()
