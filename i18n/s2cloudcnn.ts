@@ -612,6 +612,11 @@ The numbers are read back from the ONNX model by probing it, not copied from tra
     </message>
     <message>
         <location filename="../gui/dependency_installer.py"/>
+        <source>Installing {} because {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../gui/dependency_installer.py"/>
         <source>onnxruntime {} is already installed at {}.
 
 </source>
