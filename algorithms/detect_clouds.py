@@ -141,8 +141,8 @@ class DetectCloudsAlgorithm(S2CloudCnnAlgorithm):
         if has_raster_input(self, parameters, context) and self.optional_output_layer(
                 parameters, self.CLOUD_SHADOW, context):
             return False, self.tr('The cloud and shadow mask needs the sun and view angles of '
-                                  'an L1C product, which a raster lacks: give PRODUCT instead '
-                                  'of INPUT, or leave CLOUD_SHADOW empty.')
+                                  'an L1C product, which a band stack lacks: give the product '
+                                  '(INPUT or PRODUCT), or leave CLOUD_SHADOW empty.')
         ok, message = check_model_choice(self, parameters, context)
         if not ok:
             return ok, message

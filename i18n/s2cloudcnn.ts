@@ -183,7 +183,7 @@ Each output band f = a(bias[f] + sum over bands and the 3x3 neighbourhood of wei
     </message>
     <message>
         <location filename="../algorithms/detect_clouds.py"/>
-        <source>The cloud and shadow mask needs the sun and view angles of an L1C product, which a raster lacks: give PRODUCT instead of INPUT, or leave CLOUD_SHADOW empty.</source>
+        <source>The cloud and shadow mask needs the sun and view angles of an L1C product, which a band stack lacks: give the product (INPUT or PRODUCT), or leave CLOUD_SHADOW empty.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>

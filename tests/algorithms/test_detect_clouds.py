@@ -189,7 +189,7 @@ CUMULUS_EXTENT = f'{XMIN},{XMAX},{YMIN},{YMAX} [EPSG:32632]'
 
 def test_cloud_and_shadow_mask_of_a_product_with_a_buffer(tmp_path, run_algorithm, model, crop):
     feedback = RecordingFeedback()
-    result = run_algorithm(ALG, params(tmp_path, model, crop, INPUT=None, PRODUCT=T32UPV,
+    result = run_algorithm(ALG, params(tmp_path, model, crop, INPUT=T32UPV,  # a product
                                        EXTENT=CUMULUS_EXTENT, DILATION=1,
                                        CLOUD_SHADOW=str(tmp_path / 'cloud_shadow.tif')),
                            feedback=feedback)
