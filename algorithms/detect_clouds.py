@@ -48,9 +48,15 @@ reflectance (Float32, unit 1; integer rasters are read as reflectance x 10000). 
 fly. Give one of the two. Pixels where any band is no data (NaN or the band's nodata) are not \
 inferred and stay no data.
 
-<b>Model</b>: a bundled model, or a custom .onnx (MODEL_FILE wins when given); its metadata \
-(bands, resolution, patch, scaling) is checked before any work. <b>Threshold</b>: empty = the \
-model's own. <b>Execution provider</b>: Auto uses CUDA when onnxruntime-gpu offers it and it \
+<b>Model</b>: <i>s2cloudcnn-l1c13</i> (default) expects the 13 L1C bands at 60 m (the stack \
+of <i>Stack L1C bands at 60 m</i>, or a product); it learned from pixels where two independent \
+detectors (s2cloudless, Fmask) agree, plus synthetic clouds, so it reproduces those detectors \
+rather than human labels. <i>s2cloudcnn-rgbn</i> expects B02, B03, B04, B08 at 10 m in \
+<b>Level-2A</b> surface reflectance; it learned from the human-labelled On Cloud N chips. A \
+custom .onnx given in <i>Custom model file</i> is used instead of the bundled one. Either way \
+its bands, pixel size and scaling are checked before any work (models/README.md has the full \
+cards). <b>Threshold</b>: empty = the model's own (0.5 for the bundled ones). \
+<b>Execution provider</b>: Auto uses CUDA when onnxruntime-gpu offers it and it \
 starts, else the CPU; the log says which one ran, and why CUDA did not.
 
 <b>Outputs</b>: cloud mask (Byte: 0 clear, 1 cloud, 255 no data; styled, with a .qml beside \

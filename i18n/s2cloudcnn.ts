@@ -202,7 +202,7 @@ Each output band f = a(bias[f] + sum over bands and the 3x3 neighbourhood of wei
 
 &lt;b&gt;Input&lt;/b&gt;: a raster whose bands the model needs, found by band description ('B02 (496.6 nm)', 'B8A', ...), e.g. the 60 m stack of &lt;i&gt;Stack L1C bands at 60 m&lt;/i&gt;, in reflectance (Float32, unit 1; integer rasters are read as reflectance x 10000). &lt;b&gt;Or Sentinel-2 L1C product&lt;/b&gt;: a SAFE folder, .zip or MTD_MSIL1C.xml, stacked to 60 m on the fly. Give one of the two. Pixels where any band is no data (NaN or the band's nodata) are not inferred and stay no data.
 
-&lt;b&gt;Model&lt;/b&gt;: a bundled model, or a custom .onnx (MODEL_FILE wins when given); its metadata (bands, resolution, patch, scaling) is checked before any work. &lt;b&gt;Threshold&lt;/b&gt;: empty = the model's own. &lt;b&gt;Execution provider&lt;/b&gt;: Auto uses CUDA when onnxruntime-gpu offers it and it starts, else the CPU; the log says which one ran, and why CUDA did not.
+&lt;b&gt;Model&lt;/b&gt;: &lt;i&gt;s2cloudcnn-l1c13&lt;/i&gt; (default) expects the 13 L1C bands at 60 m (the stack of &lt;i&gt;Stack L1C bands at 60 m&lt;/i&gt;, or a product); it learned from pixels where two independent detectors (s2cloudless, Fmask) agree, plus synthetic clouds, so it reproduces those detectors rather than human labels. &lt;i&gt;s2cloudcnn-rgbn&lt;/i&gt; expects B02, B03, B04, B08 at 10 m in &lt;b&gt;Level-2A&lt;/b&gt; surface reflectance; it learned from the human-labelled On Cloud N chips. A custom .onnx given in &lt;i&gt;Custom model file&lt;/i&gt; is used instead of the bundled one. Either way its bands, pixel size and scaling are checked before any work (models/README.md has the full cards). &lt;b&gt;Threshold&lt;/b&gt;: empty = the model's own (0.5 for the bundled ones). &lt;b&gt;Execution provider&lt;/b&gt;: Auto uses CUDA when onnxruntime-gpu offers it and it starts, else the CPU; the log says which one ran, and why CUDA did not.
 
 &lt;b&gt;Outputs&lt;/b&gt;: cloud mask (Byte: 0 clear, 1 cloud, 255 no data; styled, with a .qml beside it), optional cloud probability (Float32, NaN no data), optional mask on the product's 10 m or 20 m grid (nearest neighbour) to mask the native bands.
 
@@ -542,7 +542,7 @@ The numbers are read back from the ONNX model by probing it, not copied from tra
     </message>
     <message>
         <location filename="../algorithms/support/model_choice.py"/>
-        <source>Model</source>
+        <source>Model (l1c13: 13 L1C bands at 60 m; rgbn: 10 m L2A B02-B04, B08)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>

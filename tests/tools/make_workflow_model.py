@@ -92,7 +92,9 @@ def build_model():
         'product', 'Sentinel-2 L1C product (SAFE folder, .zip or MTD_MSIL1C.xml)'), 0, 0)
     _add_input(model, QgsProcessingParameterExtent('extent', 'Only this extent', optional=True),
                250, 0)
-    _add_input(model, static_enum('model', 'Model', bundled_model_ids()), 0, 75)
+    _add_input(model, static_enum(
+        'model', 'Model (l1c13: 13 L1C bands at 60 m; rgbn: 10 m L2A B02-B04, B08)',
+        bundled_model_ids()), 0, 75)
     _add_input(model, QgsProcessingParameterNumber(
         'threshold', "Cloud probability threshold (empty: the model's)",
         NUMBER_DOUBLE, optional=True, minValue=0.0, maxValue=1.0),
