@@ -64,9 +64,9 @@ def per_image_bars(images: list, methods: list, values: dict, path: str) -> None
 
 
 def _lower_limit(values, metric):
-    """Return the y-axis start: a tenth below the lowest value, so that differences show."""
+    """Return the y-axis start: 0, so bar heights compare truly (lower for a negative kappa)."""
     finite = [v[metric] for v in values.values() if math.isfinite(v[metric])]
-    return max(0.0, math.floor((min(finite, default=0.0) - 0.02) * 10) / 10)
+    return min(0.0, math.floor(min(finite, default=0.0) * 10) / 10)
 
 
 def box_plots(methods: list, values: dict, path: str) -> None:

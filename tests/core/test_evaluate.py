@@ -69,3 +69,11 @@ def test_a_half_pixel_shift_is_another_grid(tmp_path):
                     geotransform=(x0 + 5, dx, 0, y0, 0, dy))
     assert evaluate(LABEL, shifted, MASK, MASK).regridded
     assert not evaluate(LABEL, write(tmp_path / 'same.tif', read(LABEL)), MASK, MASK).regridded
+
+
+def test_bar_charts_start_at_zero():
+    from algorithms.core.plots import _lower_limit
+
+    high = {('cnn', 'a'): {'fscore': 0.91}, ('cnn', 'b'): {'fscore': 0.95}}
+    assert _lower_limit(high, 'fscore') == 0.0  # differences of a few 0.01 are not magnified
+    assert _lower_limit({('cnn', 'a'): {'kappa': -0.23}}, 'kappa') == -0.3
