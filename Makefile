@@ -99,10 +99,11 @@ bench: env $(BENCH_VENV)/.installed
 	@for script in tests/benchmarks/bench_*.py; do \
 		echo "== $$script"; $(PY) $$script || exit 1; done
 
-# Rebuild a model (models/README.md): DATASET=l1c-agreement (default: s2cloudcnn-l1c13) |
+# Rebuild a model (models/README.md): DATASET=l1c-references (default: s2cloudcnn-l1c13) |
+# l1c-agreement (the detector-agreement recipe, s2cloudcnn-l1c13-agreement) |
 # oncloudn (s2cloudcnn-rgbn) | alcd DATA=<ALCD folder> | pair; VARIANT, EPOCHS, STEPS, FILTERS,
 # SEED optional; TRAIN_ARGS passes any other option of models/training/train.py.
-DATASET ?= l1c-agreement
+DATASET ?= l1c-references
 $(VENV)/.installed-train: requirements-train.txt $(VENV)/.installed
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-train.txt -c $(VENV)/constraints.txt
 	@touch $@

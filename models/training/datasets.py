@@ -201,3 +201,18 @@ def split_region(image, cut, gap=16):
     return (LabelledImage(f'{image.name} (train region)', image.reflectance, train, image.source),
             LabelledImage(f'{image.name} (held-out region)', image.reflectance, heldout,
                           image.source))
+
+
+def split_rows(image, period=128, heldout=48, gap=16):
+    """Split an image's labels by rows: in every `period` rows the last `heldout` are held out.
+
+    The `gap` rows on either side of each held-out band are labelled in neither part (no
+    training patch centre within a patch of a held-out one); both parts keep the whole image.
+    """
+    phase = np.arange(image.labels.shape[0]) % period
+    train, held = image.labels.copy(), image.labels.copy()
+    train[(phase >= period - heldout - gap) | (phase < gap)] = IGNORED
+    held[phase < period - heldout] = IGNORED
+    return (LabelledImage(f'{image.name} (train rows)', image.reflectance, train, image.source),
+            LabelledImage(f'{image.name} (held-out rows)', image.reflectance, held,
+                          image.source))

@@ -28,7 +28,7 @@ THRESHOLD = 0.5
 def parse_args(argv=None):
     """Command-line options; every default is the shipped model's recipe."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--dataset', choices=sorted(sources.DATASETS), default='l1c-agreement')
+    parser.add_argument('--dataset', choices=sorted(sources.DATASETS), default='l1c-references')
     parser.add_argument('--data', help='dataset folder (default: the shared data of this repo)')
     parser.add_argument('--image', help='--dataset pair: image raster (band descriptions)')
     parser.add_argument('--labels', help='--dataset pair: label raster')
@@ -48,8 +48,10 @@ def parse_args(argv=None):
     parser.add_argument('--learning-rate', type=float, default=1e-3)
     parser.add_argument('--synthetic', type=int, default=6, help='l1c-agreement: synthetic '
                         'cloud layers per scene')
+    parser.add_argument('--cloud-types', default=sources.CLOUD_TYPES, help='l1c-references: '
+                        'synthetic cloud types, cycled over the layers')
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument('--threads', type=int, default=1)
     parser.add_argument('--model-id', help='default: from the dataset')
     parser.add_argument('--output', help='ONNX path (default: models/<model-id>.onnx)')
     parser.add_argument('--results', help='records folder (default: '
