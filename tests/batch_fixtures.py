@@ -53,7 +53,7 @@ def assert_rows_match_archive(rows, paths, statuses=('done', 'done')):
     assert sorted(by_name) == sorted(os.path.basename(p) for p in paths.values())
     for (name, product), status in zip(GOOD.items(), statuses):
         row = by_name[os.path.basename(product)]
-        assert (row.status, row.product_id, row.tile, row.error) == (status, name, '31TCJ', '')
+        assert (row.status, row.product_id, row.tile, row.error) == (status, name, '31TCJ', ''), row
         date = name.split('_')[2]  # the sensing start in the product id: 20240120T105341
         assert row.sensing_time[:10] == f'{date[:4]}-{date[4:6]}-{date[6:8]}'
         assert 0 < row.valid_fraction <= 1 and 0 <= row.cloud_fraction <= 1
