@@ -507,6 +507,16 @@ The numbers are read back from the ONNX model by probing it, not copied from tra
     </message>
     <message>
         <location filename="../algorithms/support/base.py"/>
+        <source>{} ({}) must be at least {:.10g}; {:.10g} is out of range</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/support/base.py"/>
+        <source>{} ({}) must be between {:.10g} and {:.10g}; {:.10g} is out of range</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/support/base.py"/>
         <source>{}: the plugin writes GeoTIFF only; name the file .tif instead of .{}</source>
         <translation type="unfinished"></translation>
     </message>

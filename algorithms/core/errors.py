@@ -37,6 +37,10 @@ class OutputPathError(S2CloudCnnError, ValueError):
     """An output path cannot be written: empty, a folder, or one of the inputs."""
 
 
+class OutputWriteError(S2CloudCnnError, OSError):
+    """An output could not be written completely: full disk, file in use, or cut short."""
+
+
 class MappingError(S2CloudCnnError, ValueError):
     """A class mapping is empty or contradictory."""
 
@@ -59,3 +63,24 @@ class CancelledError(S2CloudCnnError):
 
 class SeedError(S2CloudCnnError, ValueError):
     """Seed polygons cannot train a reference forest (class, place, count)."""
+
+
+_DAMAGED = ('IReadBlock failed', 'TIFFRead', 'opj_', 'Read error', 'ZIPDecode', 'LZWDecode',
+            'JPEG2000', 'Decoding failed')
+
+
+def plain_error(error: BaseException) -> S2CloudCnnError:
+    """Turn an OSError, a GDAL RuntimeError or an onnxruntime failure into one clear message."""
+    text = str(error).strip()
+    if type(error).__module__.startswith('onnxruntime'):
+        return ModelError(f'the model failed while running ({text}); its graph does not match '
+                          'its metadata or this input: choose a model exported by '
+                          'models/training/export.py')
+    if isinstance(error, OSError) and error.filename:
+        return InvalidRasterError(f'cannot use {error.filename} ({error.strerror}); check that '
+                                  'it exists and can be read, and that its folder can be written')
+    if any(marker in text for marker in _DAMAGED):
+        name = text.split(', band ')[0].split(': ')[0]
+        return InvalidRasterError(f'{name} cannot be read ({text}): the file is damaged or '
+                                  'incomplete; copy or download it again')
+    return S2CloudCnnError(f'the run failed: {text}')

@@ -2,12 +2,10 @@
 
 import contextlib
 import functools
-import os
-import uuid
 
 from osgeo import gdal
 
-from .errors import OutputPathError
+from . import outputs
 
 GEOTIFF_OPTIONS = ('TILED=YES', 'BLOCKXSIZE=256', 'BLOCKYSIZE=256',
                    'COMPRESS=DEFLATE', 'BIGTIFF=IF_SAFER')
@@ -15,22 +13,12 @@ GEOTIFF_OPTIONS = ('TILED=YES', 'BLOCKXSIZE=256', 'BLOCKYSIZE=256',
 INTEGER_TYPES = (gdal.GDT_Byte, gdal.GDT_UInt16, gdal.GDT_Int16, gdal.GDT_UInt32, gdal.GDT_Int32)
 
 
-def _sidecars(path):
-    return [path + suffix for suffix in ('.aux.xml', '.ovr', '.msk')]
-
-
-def _remove_quietly(path):
-    with contextlib.suppress(FileNotFoundError):
-        os.remove(path)
-
-
-@contextlib.contextmanager
 def atomic_output(path, protected=()):
-    """Yield a temporary path beside `path`; move it into place only if the block succeeds.
+    """Yield a temporary path beside `path`, put in place when the run succeeds (see outputs).
 
-    The caller must close every GDAL dataset on the temporary path before the block ends.
-    On any exception (cancel included) the temporary file and its side-cars are removed and
-    an existing file at `path` is left untouched.
+    The caller must close every GDAL dataset on the temporary path before the block ends. On
+    any exception (cancel included) the temporary file is removed and an existing file at
+    `path` is left untouched; within a run's OutputTransaction the rename waits for the run.
 
     Args:
         path: the final output path.
@@ -38,26 +26,9 @@ def atomic_output(path, protected=()):
 
     Raises:
         OutputPathError: if `path` is empty, a folder, or one of the protected inputs.
+        OutputWriteError: if the file was not written completely (full disk).
     """
-    if not path or os.path.isdir(path):
-        raise OutputPathError(f'the output path {path!r} is not a file name; give a file to write')
-    final = os.path.abspath(path)
-    if any(os.path.abspath(p) == final for p in protected if p):
-        raise OutputPathError(f'the output {path} is also an input; choose another output file')
-    os.makedirs(os.path.dirname(final) or '.', exist_ok=True)
-    root, ext = os.path.splitext(final)
-    temporary = f'{root}.partial-{uuid.uuid4().hex[:8]}{ext}'
-    try:
-        yield temporary
-        os.replace(temporary, final)
-        for old, new in zip(_sidecars(temporary), _sidecars(final)):
-            if os.path.exists(old):
-                os.replace(old, new)
-            else:
-                _remove_quietly(new)
-    finally:
-        for leftover in [temporary, *_sidecars(temporary)]:
-            _remove_quietly(leftover)
+    return outputs.staged_output(path, protected)
 
 
 def create_geotiff(path, width, height, band_count, data_type, geotransform, projection,

@@ -1,17 +1,26 @@
 """Shared behaviour of the S2 Cloud CNN Processing algorithms."""
 
 import contextlib
+import functools
 import os
 
 from qgis.core import (
     QgsProcessingAlgorithm,
     QgsProcessingException,
     QgsProcessingOutputLayerDefinition,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterFileDestination,
+    QgsProcessingParameterMultipleLayers,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterRasterLayer,
 )
 from qgis.PyQt.QtCore import QCoreApplication, QUrl
 from qgis.PyQt.QtGui import QIcon
 
-from ..core.errors import S2CloudCnnError
+from ..core.errors import S2CloudCnnError, plain_error
+from ..core.outputs import OutputTransaction
 from ..core.raster_io import gdal_exceptions
 from ..core.run import RunContext
 from .paths import HELP_DIR, ICON_PATH
@@ -40,6 +49,46 @@ class S2CloudCnnAlgorithm(QgsProcessingAlgorithm):
     SHORT_DESCRIPTION = ''
     GROUP_ID = ''
     HELP = ''
+
+    def __init_subclass__(cls, **kwargs):
+        """Run every subclass's processAlgorithm as one output transaction (core.outputs)."""
+        super().__init_subclass__(**kwargs)
+        method = cls.__dict__.get('processAlgorithm')
+        if method is not None:
+            cls.processAlgorithm = _in_one_transaction(method)
+
+    def preprocessParameters(self, parameters):
+        """Accept an option's index for enums read as strings, as qgis_process's help offers."""
+        parameters = dict(parameters)
+        for definition in self.parameterDefinitions():
+            value = parameters.get(definition.name())
+            if (isinstance(definition, QgsProcessingParameterEnum)
+                    and definition.usesStaticStrings() and str(value).isdigit()
+                    and int(value) < len(definition.options())):
+                parameters[definition.name()] = definition.options()[int(value)]
+        return parameters
+
+    def declared_files(self, parameters, context):
+        """Return ({output parameter: path}, [input paths]) of a run, read before any work."""
+        outputs, inputs = {}, []
+        for definition in self.parameterDefinitions():
+            name, value = definition.name(), parameters.get(definition.name())
+            if isinstance(definition, (QgsProcessingParameterRasterDestination,
+                                       QgsProcessingParameterFileDestination)):
+                if isinstance(value, QgsProcessingOutputLayerDefinition):
+                    value = value.sink.staticValue()
+                if isinstance(value, str) and value and value != 'TEMPORARY_OUTPUT':
+                    outputs[f'{definition.description()} ({name})'] = value
+            elif isinstance(definition, QgsProcessingParameterRasterLayer) and value:
+                layer = self.parameterAsRasterLayer(parameters, name, context)
+                inputs.append(layer.source() if layer else str(value))
+            elif isinstance(definition, QgsProcessingParameterFile) and value:
+                inputs.append(self.parameterAsFile(parameters, name, context))
+            elif isinstance(definition, QgsProcessingParameterMultipleLayers) and value:
+                layers = self.parameterAsLayerList(parameters, name, context)
+                inputs += [layer.source() for layer in layers] or self.parameterAsFileList(
+                    parameters, name, context)
+        return outputs, inputs
 
     def tr(self, text):
         """Translate `text` in the plugin's context."""
@@ -99,7 +148,16 @@ class S2CloudCnnAlgorithm(QgsProcessingAlgorithm):
         return self.parameterAsOutputLayer(parameters, name, context) or None
 
     def checkParameterValues(self, parameters, context):
-        """Refuse raster outputs in a format the plugin does not write, then QGIS's checks."""
+        """Refuse out-of-range numbers and raster formats the plugin does not write, then QGIS's.
+
+        A number out of range is answered with its range (QGIS only says it is invalid).
+        """
+        parameters = self.preprocessParameters(parameters)
+        for definition in self.parameterDefinitions():
+            if isinstance(definition, QgsProcessingParameterNumber):
+                message = _out_of_range(definition, parameters.get(definition.name()))
+                if message:
+                    return False, message
         for definition in self.destinationParameterDefinitions():
             path = _static_destination(parameters.get(definition.name()))
             extension = os.path.splitext(path)[1][1:].lower()
@@ -144,12 +202,49 @@ def run_context(feedback) -> RunContext:
 
 @contextlib.contextmanager
 def reported_as_processing_errors():
-    """Run core code with GDAL exceptions on; its typed errors become one QgsProcessingException.
+    """Run core code with GDAL exceptions on; its errors become one QgsProcessingException.
 
-    GDAL's own mode is restored afterwards, so QGIS and other plugins keep theirs.
+    Typed core errors keep their message; an OSError, a GDAL error or an onnxruntime failure
+    that escaped them gets a plain one (core.errors.plain_error) instead of a traceback. GDAL's
+    own mode is restored afterwards, so QGIS and other plugins keep theirs.
     """
     try:
         with gdal_exceptions():
             yield
     except S2CloudCnnError as error:
         raise QgsProcessingException(str(error)) from error
+    except QgsProcessingException:
+        raise
+    except Exception as error:  # GDAL and onnxruntime raise untyped errors
+        if not isinstance(error, (OSError, RuntimeError)) and not type(
+                error).__module__.startswith('onnxruntime'):
+            raise
+        raise QgsProcessingException(str(plain_error(error))) from error
+
+
+def _in_one_transaction(process):
+    """Wrap processAlgorithm: its outputs are checked first and committed together at the end."""
+    @functools.wraps(process)
+    def wrapper(self, parameters, context, feedback):
+        parameters = self.preprocessParameters(parameters)
+        with reported_as_processing_errors():
+            outputs, inputs = self.declared_files(parameters, context)
+            with OutputTransaction(outputs, inputs, log=feedback.pushInfo):
+                return process(self, parameters, context, feedback)
+    return wrapper
+
+
+def _out_of_range(definition, value):
+    """The message for a number outside its parameter's range, or ''."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return ''
+    low, high = definition.minimum(), definition.maximum()
+    if low <= number <= high:
+        return ''
+    if high < 1e300:
+        template = tr('{} ({}) must be between {:.10g} and {:.10g}; {:.10g} is out of range')
+        return template.format(definition.description(), definition.name(), low, high, number)
+    template = tr('{} ({}) must be at least {:.10g}; {:.10g} is out of range')
+    return template.format(definition.description(), definition.name(), low, number)

@@ -5,6 +5,7 @@ import shutil
 
 from qgis.core import QgsProcessingLayerPostProcessorInterface
 
+from ..core.raster_io import atomic_output
 from .paths import RESOURCES_DIR
 
 
@@ -65,7 +66,8 @@ def style_raster_output(path, qml_name, context, below=None):
     draws it under the output file `below`, when given and loaded too.
     """
     qml_path = os.path.join(RESOURCES_DIR, qml_name)
-    shutil.copyfile(qml_path, os.path.splitext(path)[0] + '.qml')
+    with atomic_output(os.path.splitext(path)[0] + '.qml') as temporary:
+        shutil.copyfile(qml_path, temporary)
     if context.willLoadLayerOnCompletion(path):
         details = context.layerToLoadOnCompletionDetails(path)
         details.setPostProcessor(StylePostProcessor.create(qml_path, below))

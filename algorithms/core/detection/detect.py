@@ -14,7 +14,7 @@ from typing import Optional
 import numpy as np
 from osgeo import gdal
 
-from .. import raster_io
+from .. import outputs, raster_io
 from ..errors import CancelledError, InvalidRasterError, NoValidDataError, OutputPathError
 from ..grid import Window, iter_windows, reproject_box, window_transform
 from ..raster_io import uses_gdal_exceptions
@@ -136,7 +136,7 @@ def detect_clouds(source: str, mask_path: str, model_path: str,
     with tempfile.TemporaryDirectory(prefix='s2cloudcnn-') as scratch:
         raster, notes, angles = _raster_of(source, scratch, options, progress, is_canceled)
         start = _STACK_SHARE * 100 if raster != source else 0.0
-        model_input = open_model_input(raster, metadata)
+        model_input = open_model_input(raster, metadata, warn)
         window = extent_window(model_input, _extent_in(options, model_input.projection))
         evaluator = _evaluator(model_path, metadata, cpu_session, options, log)
         _report_provider(evaluator, options.provider, log, warn)
@@ -363,7 +363,7 @@ def _native_mask(mask_path, options):
     resolution = options.native_resolution
     path = options.native_mask_path or f'{os.path.splitext(mask_path)[0]}_{resolution}m.tif'
     with raster_io.atomic_output(path, protected=(mask_path,)) as temporary:
-        gdal.Warp(temporary, mask_path, xRes=resolution, yRes=resolution,
+        gdal.Warp(temporary, outputs.readable(mask_path), xRes=resolution, yRes=resolution,
                   resampleAlg='near', targetAlignedPixels=False,
                   creationOptions=list(raster_io.GEOTIFF_OPTIONS))
     return path

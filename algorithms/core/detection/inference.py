@@ -55,11 +55,28 @@ def read_model(path):
     session = open_session(model_bytes, 'cpu', source=path)
     props = session.session.get_modelmeta().custom_metadata_map
     metadata = parse_metadata(props, source=os.path.basename(path))
+    _check_graph_input(session.session, metadata, os.path.basename(path))
     names = {node.name for node in session.session.get_outputs()}
     if metadata.output_name not in names:
         raise ModelError(f'{os.path.basename(path)} has no output {metadata.output_name!r} '
                          f'(it has {sorted(names)}); export it with models/training/export.py')
     return metadata, session
+
+
+def _check_graph_input(session, metadata, name):
+    """Refuse a graph whose input is not the [N, bands, patch, patch] its metadata promises."""
+    inputs = {node.name: node.shape for node in session.get_inputs()}
+    if metadata.input_name not in inputs:
+        raise ModelError(f'{name} has no input {metadata.input_name!r} (it has '
+                         f'{sorted(inputs)}), as its metadata says; export it with '
+                         'models/training/export.py')
+    shape = list(inputs[metadata.input_name])[1:]
+    promised = [len(metadata.bands), metadata.patch_size, metadata.patch_size]
+    if len(shape) != 3 or any(isinstance(d, int) and d != p for d, p in zip(shape, promised)):
+        raise ModelError(f'{name}: its graph takes patches of {shape[0]} bands x '
+                         f'{" x ".join(map(str, shape[1:]))} pixels but its metadata names '
+                         f'{promised[0]} bands and {promised[1]} x {promised[2]} patches; '
+                         'export the model again with models/training/export.py')
 
 
 def open_session(model, provider='auto', threads=0, source='the model'):

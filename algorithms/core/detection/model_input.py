@@ -15,6 +15,13 @@ from ..sentinel2.bands import canonical_band_name
 
 # Integer rasters hold reflectance x 10000 (L1C DN without offset, as most tools export it).
 INTEGER_SCALE = 1e-4
+# Telling reflectance from DN by the data: top-of-atmosphere reflectance stays below 1.5 even over
+# bright cloud and snow and above -0.1 (the L1C offset of -1000 / 10000), and the median over all
+# bands of a real scene lies well inside 0.005..1.5. A share of the valid values is allowed out.
+REFLECTANCE_RANGE = (-0.1, 1.5)
+PLAUSIBLE_MEDIAN = (0.005, 1.5)
+OUTLIER_SHARE = 0.01
+SAMPLE_SIDE = 256  # the scaling is judged on each band read decimated to this size
 RESOLUTION_TOLERANCE = 0.02  # relative; 60 m grids written by other tools may round
 
 
@@ -34,7 +41,7 @@ class ModelInput:
 
 
 @uses_gdal_exceptions
-def open_model_input(path, metadata):
+def open_model_input(path, metadata, warn=None):
     """Open `path` and match its bands and grid to the model described by `metadata`.
 
     Raises:
@@ -42,17 +49,20 @@ def open_model_input(path, metadata):
         BandMismatchError: the model's bands cannot be found by band description.
 
     """
-    model_input = open_bands(path, metadata.bands)
+    model_input = open_bands(path, metadata.bands, warn)
     check_resolution(model_input.dataset, metadata.resolution_m, os.path.basename(path))
     return model_input
 
 
 @uses_gdal_exceptions
-def open_bands(path, bands):
+def open_bands(path, bands, warn=None):
     """Open `path` and find `bands` (canonical names) by band description; no grid check.
 
+    Integer rasters are read as reflectance x 10000; a float raster whose values look like that
+    too is read so, with a message to `warn`; values that look like neither are refused.
+
     Raises:
-        InvalidRasterError: unreadable raster.
+        InvalidRasterError: unreadable raster, or values that are not reflectance.
         BandMismatchError: a band cannot be found by band description.
 
     """
@@ -63,9 +73,62 @@ def open_bands(path, bands):
     indexes = match_bands(_descriptions(dataset), bands, os.path.basename(path))
     raster_bands = [dataset.GetRasterBand(i) for i in indexes]
     integer = raster_bands[0].DataType in raster_io.INTEGER_TYPES
-    return ModelInput(path, dataset, tuple(indexes), INTEGER_SCALE if integer else 1.0,
-                      tuple(band.GetNoDataValue() for band in raster_bands), dataset.RasterXSize,
-                      dataset.RasterYSize, dataset.GetGeoTransform(), dataset.GetProjection())
+    model_input = ModelInput(path, dataset, tuple(indexes), INTEGER_SCALE if integer else 1.0,
+                             tuple(band.GetNoDataValue() for band in raster_bands),
+                             dataset.RasterXSize, dataset.RasterYSize,
+                             dataset.GetGeoTransform(), dataset.GetProjection())
+    model_input.scale = checked_scale(model_input, warn or (lambda _text: None))
+    return model_input
+
+
+def _sample(model_input):
+    """The valid values of every model band, read decimated (raw, before scaling)."""
+    side = min(SAMPLE_SIDE, model_input.width), min(SAMPLE_SIDE, model_input.height)
+    values = []
+    for index, nodata in zip(model_input.band_indexes, model_input.nodata):
+        band = model_input.dataset.GetRasterBand(index)
+        array = band.ReadAsArray(buf_xsize=side[0], buf_ysize=side[1]).astype(np.float64)
+        valid = np.isfinite(array) & (array != nodata if nodata is not None else True)
+        values.append(array[valid])
+    return np.concatenate(values)
+
+
+def _looks(reflectance):
+    """(median, share below, share above REFLECTANCE_RANGE) of values read as reflectance."""
+    low, high = REFLECTANCE_RANGE
+    return (float(np.median(reflectance)), float(np.mean(reflectance < low)),
+            float(np.mean(reflectance > high)))
+
+
+def _plausible(reflectance):
+    median, below, above = _looks(reflectance)
+    return (max(below, above) <= OUTLIER_SHARE
+            and PLAUSIBLE_MEDIAN[0] <= median <= PLAUSIBLE_MEDIAN[1])
+
+
+def checked_scale(model_input, warn):
+    """Return the factor that turns the raster's values into reflectance, judged on the data.
+
+    Raises:
+        InvalidRasterError: saying how the values look and what the model expects.
+    """
+    sample = _sample(model_input)
+    name, scale = os.path.basename(model_input.path), model_input.scale
+    if sample.size == 0 or _plausible(sample * scale):
+        return scale
+    if scale == 1.0 and _plausible(sample * INTEGER_SCALE):
+        warn(f'{name} is a float raster but its values look like reflectance x 10000 (L1C DN: '
+             f'median {np.median(sample):.4g}); they were read as reflectance x 10000. Give '
+             'reflectance (unit 1) to silence this.')
+        return INTEGER_SCALE
+    median, below, above = _looks(sample * scale)
+    how = 'integer, read as reflectance x 10000' if scale != 1.0 else 'float, read as reflectance'
+    raise InvalidRasterError(
+        f'{name} does not hold top-of-atmosphere reflectance: its values ({how}) have median '
+        f'{median:.4g}, {above:.1%} above {REFLECTANCE_RANGE[1]} and {below:.1%} below '
+        f'{REFLECTANCE_RANGE[0]}. The model expects reflectance (unit 1, a median near 0.1-0.3) '
+        'in a float raster or reflectance x 10000 (L1C DN) in an integer one: rescale the '
+        "raster, or make it with 'Stack Sentinel-2 L1C bands at 60 m'")
 
 
 def _descriptions(dataset):

@@ -81,8 +81,8 @@ def _same_grid(first, second):
     aligned = (all(abs(a[i] - b[i]) <= tolerance for i in (0, 3))
                and all(abs(a[i] - b[i]) * size <= tolerance for i in (1, 2, 4, 5)))
     srs_a, srs_b = _srs(first), _srs(second)
-    same_crs = (srs_a is None and srs_b is None) or bool(
-        srs_a is not None and srs_b is not None and srs_a.IsSame(srs_b))
+    # A raster without CRS on the very same grid is taken to share the other's (evaluate says so).
+    same_crs = srs_a is None or srs_b is None or bool(srs_a.IsSame(srs_b))
     return aligned and same_crs
 
 
@@ -255,6 +255,11 @@ def evaluate(prediction_path: str, truth_path: str, prediction_mapping, truth_ma
                      for what, dataset in (('prediction', prediction), ('ground truth', truth))
                      if dataset.RasterCount > 1]
     coverage_band = None
+    missing = [what for what, dataset in (('prediction', prediction), ('ground truth', truth))
+               if _srs(dataset) is None]
+    if len(missing) == 1 and _same_grid(prediction, truth):
+        result.notes.append(f'The {missing[0]} has no CRS but exactly the other raster\'s grid '
+                            '(size and geotransform): it was taken to share its CRS.')
     if not _same_grid(prediction, truth):
         truth, note = _regrid_truth(prediction, truth, ('prediction', 'ground truth'))
         result.notes.append(note)
@@ -299,6 +304,9 @@ class _Comparison:
         self.prediction, self.truth, self.result = prediction, truth, result
         self.truth_nodata, self.per_class = truth_nodata, per_class
         self.coverage_band = coverage_band
+        mapping = result.truth_mapping
+        self.outside = {} if mapping.threshold is None and mapping.other == IGNORED else None
+        self.truth_valid = 0
 
     def run(self, output, progress, is_canceled, block_size):
         """Count every block, write its error codes to `output` if given."""
@@ -315,18 +323,48 @@ class _Comparison:
                 output.GetRasterBand(1).WriteArray(codes, window.col, window.row)
             if progress is not None:
                 progress(100.0 * number / len(windows))
+        outside = self._outside_note()
+        if outside:
+            self.result.notes.append(outside)
         if self.result.confusion.total == 0:
             raise NoValidDataError(
                 f'no pixel is valid in both {os.path.basename(self.result.prediction)} and '
                 f'{os.path.basename(self.result.ground_truth)} (check the no-data values and '
-                'the class mappings: every pixel was no-data or an ignored class)')
+                'the class mappings: every pixel was no-data or an ignored class) ' + outside)
+
+    def _count_outside(self, values, actual, covered):
+        """Count the ground truth's valid values that its classes do not name, per value."""
+        mapping = self.result.truth_mapping
+        valid = covered & (np.isfinite(values) if values.dtype.kind == 'f' else True)
+        if self.truth_nodata is not None:
+            valid &= values != self.truth_nodata
+        self.truth_valid += int(np.count_nonzero(valid))
+        outside = values[valid & (actual == IGNORED) & ~np.isin(values, list(mapping.ignore))]
+        for value, count in zip(*np.unique(outside, return_counts=True)):
+            self.outside[value.item()] = self.outside.get(value.item(), 0) + int(count)
+
+    def _outside_note(self):
+        """Say how many ground-truth pixels hold values outside the chosen classes, or ''."""
+        if not self.outside:
+            return ''
+        total = sum(self.outside.values())
+        values = ', '.join(f'{value:g}: {count:,}' for value, count in sorted(self.outside.items()))
+        return (f'{total:,} of the ground truth\'s {self.truth_valid:,} valid pixels '
+                f'({100 * total / max(self.truth_valid, 1):.1f} %) hold values outside its '
+                f'classes "{self.result.truth_mapping.name}" and were not evaluated (value: '
+                f'pixels {values}); choose the classes that match the ground truth or list its '
+                'values as custom classes.')
 
     def _count(self, window, predicted):
         """Add the window's counts to the result; return its error codes."""
         truth_values = _read(self.truth, window)
         actual = self.result.truth_mapping.classify(truth_values, self.truth_nodata)
+        covered = np.ones(actual.shape, bool)
         if self.coverage_band:
-            actual[_read(self.truth, window, self.coverage_band) == 0] = IGNORED
+            covered = _read(self.truth, window, self.coverage_band) != 0
+            actual[~covered] = IGNORED
+        if self.outside is not None:
+            self._count_outside(truth_values, actual, covered)
         codes = error_codes(predicted, actual)
         self.result.confusion += _confusion_of_codes(codes)
         if self.per_class:

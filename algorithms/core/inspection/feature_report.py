@@ -6,6 +6,7 @@ import os
 import numpy as np
 from osgeo import gdal
 
+from .. import outputs
 from ..html import esc, fmt, page, table, write_text
 from ..plots import new_figure, save_png
 
@@ -37,7 +38,7 @@ def contact_sheet(maps_path: str, png_path: str, title: str) -> None:
 
     Bright = high activation, each map stretched on its own (2-98 %); no data is red.
     """
-    dataset = gdal.Open(maps_path)
+    dataset = gdal.Open(outputs.readable(maps_path))
     count = dataset.RasterCount
     columns = min(MAX_COLUMNS, count)
     rows = math.ceil(count / columns)

@@ -269,7 +269,7 @@ def export_feature_maps(stack_path: str, model_path: str, output_path: str, laye
     check_layer(meta, layer)
     options = options or MapOptions()
     chosen = select_filters(options.filters, meta.filters[layer - 1], layer)
-    model_input = open_model_input(stack_path, meta)
+    model_input = open_model_input(stack_path, meta, context_or_silent(run_context).warn)
     run = model_runner(session, meta)
     compute = _model_maps(run, PlainEvaluator(session, meta), model_input, layer, chosen)
     labels = [band_label(layer, f + 1) for f in chosen]
@@ -310,7 +310,7 @@ def apply_kernels(stack_path: str, kernel_path: str, output_path: str,
     options = options or MapOptions()
     chosen = select_filters(options.filters, len(kernels['bias']), 1)
     try:
-        model_input = open_bands(stack_path, kernels['bands'])
+        model_input = open_bands(stack_path, kernels['bands'], context_or_silent(run_context).warn)
     except BandMismatchError as error:
         raise BandMismatchError(f'the kernel file {os.path.basename(kernel_path)} is for other '
                                 f'bands: {error}') from error

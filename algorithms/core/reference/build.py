@@ -78,7 +78,7 @@ def build_reference(source: str, seeds: SeedPolygons, outputs: ReferenceOutputs,
             raster = stack_l1c(source, os.path.join(scratch, 'stack.tif'),
                                run_context=run_context.within(0, 100 * _STACK_SHARE)).path
         stage = run_context.within(100 * _STACK_SHARE if raster != source else 0, 100)
-        image = open_bands(raster, L1C_BANDS)
+        image = open_bands(raster, L1C_BANDS, run_context.warn)
         reflectance, valid = read_context(image, Window(0, 0, image.width, image.height), 0, 0)
         reflectance[:, ~valid] = np.nan
         burned = rasterize_seeds(seeds, image.geotransform, image.projection, valid)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 from osgeo import gdal
 
-from .. import raster_io
+from .. import outputs, raster_io
 from ..errors import InvalidRasterError
 from ..raster_io import uses_gdal_exceptions
 from ..run import context_or_silent
@@ -59,7 +59,7 @@ def write_cloud_shadow_mask(stack_path, cloud_mask_path, output_path, sun_view_a
 
     """
     run = context_or_silent(run_context)
-    mask, geotransform, projection = _read_mask(cloud_mask_path)
+    mask, geotransform, projection = _read_mask(outputs.readable(cloud_mask_path))
     nir, swir = _read_bands(stack_path, geotransform, mask.shape)
     valid = (mask != NODATA) & np.isfinite(nir) & np.isfinite(swir)
     cloud = (mask == CLOUD) & valid
