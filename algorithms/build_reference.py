@@ -34,11 +34,11 @@ standard deviations) and classifies every pixel; you look at the map, add seeds 
 wrong or unsure, and run again.
 
 <b>Input</b>: a raster with the 13 L1C bands named by description (the 60 m stack of <i>Stack \
-Sentinel-2 L1C bands</i>), or an L1C product (SAFE folder, .zip or MTD_MSIL1C.xml), stacked to \
-60 m on the fly. <b>Seeds</b>: polygons in any CRS (reprojected onto the raster) with a class \
-field holding ALCD codes or names: 2 opaque cloud, 3 thin cloud, 4 cloud shadow, 5 land, 6 \
-water, 7 snow. At least one cloud and one clear class; every class needs the minimum number of \
-pixels; polygons of two classes must not overlap.
+Sentinel-2 L1C bands</i>), or an L1C product (SAFE folder, .zip or MTD_MSIL1C.xml: the file \
+browser shows zips and MTD files), stacked to 60 m on the fly. <b>Seeds</b>: polygons in any CRS \
+(reprojected onto the raster) with a class field holding ALCD codes or names: 2 opaque cloud, 3 \
+thin cloud, 4 cloud shadow, 5 land, 6 water, 7 snow. At least one cloud and one clear class; \
+every class needs the minimum number of pixels; polygons of two classes must not overlap.
 
 <b>Output</b> (Byte, ALCD codes, styled with ALCD's colours): 0 no data, 1 not used, 2..7. A \
 pixel becomes 1 where the forest's cloud-vs-clear vote share is below the threshold, in a ring \

@@ -45,8 +45,9 @@ border, so the mask has exactly the input's grid.
 (496.6 nm)', 'B8A', ...), e.g. the 60 m stack of <i>Stack L1C bands at 60 m</i>, in \
 reflectance (Float32, unit 1; integer rasters are read as reflectance x 10000). \
 <b>Or Sentinel-2 L1C product</b>: a SAFE folder, .zip or MTD_MSIL1C.xml, stacked to 60 m on the \
-fly. Give one of the two. Pixels where any band is no data (NaN or the band's nodata) are not \
-inferred and stay no data.
+fly (the file browser shows zips and MTD files: for an unzipped SAFE folder pick its \
+MTD_MSIL1C.xml). Give one of the two. Pixels where any band is no data (NaN or the band's \
+nodata) are not inferred and stay no data.
 
 <b>Model</b>: <i>s2cloudcnn-l1c13</i> (default) expects the 13 L1C bands at 60 m (the stack \
 of <i>Stack L1C bands at 60 m</i>, or a product); it learned from pixels where two independent \

@@ -4,7 +4,6 @@ from qgis.core import (
     QgsProcessingOutputNumber,
     QgsProcessingParameterCrs,
     QgsProcessingParameterExtent,
-    QgsProcessingParameterFile,
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
@@ -14,6 +13,7 @@ from .core.sentinel2.product import open_product
 from .core.sentinel2.stack import StackOptions, stack_l1c
 from .support.base import S2CloudCnnAlgorithm, reported_as_processing_errors, run_context
 from .support.qgis_compat import NUMBER_INTEGER, SOURCE_FILE, advanced
+from .support.raster_or_product import product_file_parameter
 from .support.styles import style_raster_output
 
 HELP = """Reads a Sentinel-2 Level-1C product and writes its 13 bands (B01 ... B8A ... B12) \
@@ -21,7 +21,9 @@ at 60 m, in top-of-atmosphere reflectance, as the cloud detector expects.
 
 <b>Product</b>: a SAFE folder, a zipped SAFE (read in place, never unzipped), its \
 MTD_MSIL1C.xml, the 2015-2016 OPER/PDMC format, or a folder of band files named the ESA way \
-(*_B01.jp2 ... *_B12.jp2, or GeoTIFF). <b>Band files</b>: a list of such files instead.
+(*_B01.jp2 ... *_B12.jp2, or GeoTIFF). In the dialog, the file browser shows product zips \
+and MTD files: for an unzipped SAFE folder pick its MTD_MSIL1C.xml, or type the folder path. \
+<b>Band files</b>: a list of such files instead.
 
 <b>Reflectance</b> = (DN + RADIO_ADD_OFFSET) / QUANTIFICATION_VALUE, both read from the \
 product metadata (baseline 04.00 and later: offset -1000; earlier: none). Level-2A products \
@@ -64,9 +66,9 @@ class StackL1cAlgorithm(S2CloudCnnAlgorithm):
 
     def initAlgorithm(self, config=None):
         """Declare the parameters."""
-        self.addParameter(QgsProcessingParameterFile(
-            self.INPUT, self.tr('Sentinel-2 L1C product (SAFE folder, .zip, MTD_MSIL1C.xml or '
-                                'folder of band files)'), optional=True))
+        self.addParameter(product_file_parameter(
+            self.INPUT, self.tr('Sentinel-2 L1C product (.zip, or MTD_MSIL1C.xml in a SAFE '
+                                'folder; a typed SAFE or band-file folder works too)')))
         self.addParameter(QgsProcessingParameterMultipleLayers(
             self.BAND_FILES, self.tr('Band files *_B01 ... *_B12 (instead of a product)'),
             SOURCE_FILE, optional=True))

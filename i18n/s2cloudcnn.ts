@@ -121,7 +121,7 @@ Each output band f = a(bias[f] + sum over bands and the 3x3 neighbourhood of wei
         <location filename="../algorithms/build_reference.py"/>
         <source>Makes a reference cloud mask (ground truth) for your own area the way the ALCD references of Baetens et al. (2019) were made: you draw seed polygons on classes you can recognise, a random forest (scikit-learn) learns them from per-pixel features (the 13 bands, NDVI, NDWI, NDSI, brightness, whiteness, B10 and SWIR ratios, 5 x 5 neighbourhood means and standard deviations) and classifies every pixel; you look at the map, add seeds where it is wrong or unsure, and run again.
 
-&lt;b&gt;Input&lt;/b&gt;: a raster with the 13 L1C bands named by description (the 60 m stack of &lt;i&gt;Stack Sentinel-2 L1C bands&lt;/i&gt;), or an L1C product (SAFE folder, .zip or MTD_MSIL1C.xml), stacked to 60 m on the fly. &lt;b&gt;Seeds&lt;/b&gt;: polygons in any CRS (reprojected onto the raster) with a class field holding ALCD codes or names: 2 opaque cloud, 3 thin cloud, 4 cloud shadow, 5 land, 6 water, 7 snow. At least one cloud and one clear class; every class needs the minimum number of pixels; polygons of two classes must not overlap.
+&lt;b&gt;Input&lt;/b&gt;: a raster with the 13 L1C bands named by description (the 60 m stack of &lt;i&gt;Stack Sentinel-2 L1C bands&lt;/i&gt;), or an L1C product (SAFE folder, .zip or MTD_MSIL1C.xml: the file browser shows zips and MTD files), stacked to 60 m on the fly. &lt;b&gt;Seeds&lt;/b&gt;: polygons in any CRS (reprojected onto the raster) with a class field holding ALCD codes or names: 2 opaque cloud, 3 thin cloud, 4 cloud shadow, 5 land, 6 water, 7 snow. At least one cloud and one clear class; every class needs the minimum number of pixels; polygons of two classes must not overlap.
 
 &lt;b&gt;Output&lt;/b&gt; (Byte, ALCD codes, styled with ALCD's colours): 0 no data, 1 not used, 2..7. A pixel becomes 1 where the forest's cloud-vs-clear vote share is below the threshold, in a ring of the given width at every cloud/clear boundary (mixed pixels), and, with a cirrus limit above 0, where a clear pixel's B10 exceeds it (cirrus seen only at 1375 nm). &lt;i&gt;Evaluate cloud mask&lt;/i&gt; reads it with its ALCD preset. &lt;b&gt;Vote margin&lt;/b&gt; (Float32): winning class's vote share minus the runner-up's; low values show where to add seeds next. &lt;b&gt;Report&lt;/b&gt; (HTML): seeds per class, out-of-bag accuracy, pixels per class, the rules applied.</source>
         <translation type="unfinished"></translation>
@@ -200,7 +200,7 @@ Each output band f = a(bias[f] + sum over bands and the 3x3 neighbourhood of wei
         <location filename="../algorithms/detect_clouds.py"/>
         <source>Finds clouds with the patch-to-pixel CNN of Kristollari &amp; Karathanassi (2020): every pixel is classified from the 16 x 16 patch around it, zero-padded by 8 pixels at the image border, so the mask has exactly the input's grid.
 
-&lt;b&gt;Input&lt;/b&gt;: a raster whose bands the model needs, found by band description ('B02 (496.6 nm)', 'B8A', ...), e.g. the 60 m stack of &lt;i&gt;Stack L1C bands at 60 m&lt;/i&gt;, in reflectance (Float32, unit 1; integer rasters are read as reflectance x 10000). &lt;b&gt;Or Sentinel-2 L1C product&lt;/b&gt;: a SAFE folder, .zip or MTD_MSIL1C.xml, stacked to 60 m on the fly. Give one of the two. Pixels where any band is no data (NaN or the band's nodata) are not inferred and stay no data.
+&lt;b&gt;Input&lt;/b&gt;: a raster whose bands the model needs, found by band description ('B02 (496.6 nm)', 'B8A', ...), e.g. the 60 m stack of &lt;i&gt;Stack L1C bands at 60 m&lt;/i&gt;, in reflectance (Float32, unit 1; integer rasters are read as reflectance x 10000). &lt;b&gt;Or Sentinel-2 L1C product&lt;/b&gt;: a SAFE folder, .zip or MTD_MSIL1C.xml, stacked to 60 m on the fly (the file browser shows zips and MTD files: for an unzipped SAFE folder pick its MTD_MSIL1C.xml). Give one of the two. Pixels where any band is no data (NaN or the band's nodata) are not inferred and stay no data.
 
 &lt;b&gt;Model&lt;/b&gt;: &lt;i&gt;s2cloudcnn-l1c13&lt;/i&gt; (default) expects the 13 L1C bands at 60 m (the stack of &lt;i&gt;Stack L1C bands at 60 m&lt;/i&gt;, or a product); it learned from pixels where two independent detectors (s2cloudless, Fmask) agree, plus synthetic clouds, so it reproduces those detectors rather than human labels. &lt;i&gt;s2cloudcnn-rgbn&lt;/i&gt; expects B02, B03, B04, B08 at 10 m in &lt;b&gt;Level-2A&lt;/b&gt; surface reflectance; it learned from the human-labelled On Cloud N chips. A custom .onnx given in &lt;i&gt;Custom model file&lt;/i&gt; is used instead of the bundled one. Either way its bands, pixel size and scaling are checked before any work (models/README.md has the full cards). &lt;b&gt;Threshold&lt;/b&gt;: empty = the model's own (0.5 for the bundled ones). &lt;b&gt;Execution provider&lt;/b&gt;: Auto uses CUDA when onnxruntime-gpu offers it and it starts, else the CPU; the log says which one ran, and why CUDA did not.
 
@@ -380,7 +380,7 @@ The numbers are read back from the ONNX model by probing it, not copied from tra
     </message>
     <message>
         <location filename="../algorithms/stack_l1c.py"/>
-        <source>Sentinel-2 L1C product (SAFE folder, .zip, MTD_MSIL1C.xml or folder of band files)</source>
+        <source>Sentinel-2 L1C product (.zip, or MTD_MSIL1C.xml in a SAFE folder; a typed SAFE or band-file folder works too)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -412,7 +412,7 @@ The numbers are read back from the ONNX model by probing it, not copied from tra
         <location filename="../algorithms/stack_l1c.py"/>
         <source>Reads a Sentinel-2 Level-1C product and writes its 13 bands (B01 ... B8A ... B12) at 60 m, in top-of-atmosphere reflectance, as the cloud detector expects.
 
-&lt;b&gt;Product&lt;/b&gt;: a SAFE folder, a zipped SAFE (read in place, never unzipped), its MTD_MSIL1C.xml, the 2015-2016 OPER/PDMC format, or a folder of band files named the ESA way (*_B01.jp2 ... *_B12.jp2, or GeoTIFF). &lt;b&gt;Band files&lt;/b&gt;: a list of such files instead.
+&lt;b&gt;Product&lt;/b&gt;: a SAFE folder, a zipped SAFE (read in place, never unzipped), its MTD_MSIL1C.xml, the 2015-2016 OPER/PDMC format, or a folder of band files named the ESA way (*_B01.jp2 ... *_B12.jp2, or GeoTIFF). In the dialog, the file browser shows product zips and MTD files: for an unzipped SAFE folder pick its MTD_MSIL1C.xml, or type the folder path. &lt;b&gt;Band files&lt;/b&gt;: a list of such files instead.
 
 &lt;b&gt;Reflectance&lt;/b&gt; = (DN + RADIO_ADD_OFFSET) / QUANTIFICATION_VALUE, both read from the product metadata (baseline 04.00 and later: offset -1000; earlier: none). Level-2A products are refused: the model was trained on Level-1C top-of-atmosphere reflectance.
 
@@ -577,7 +577,7 @@ The numbers are read back from the ONNX model by probing it, not copied from tra
     </message>
     <message>
         <location filename="../algorithms/support/raster_or_product.py"/>
-        <source>Or Sentinel-2 L1C product (.zip, MTD_MSIL1C.xml or SAFE folder; instead of the input above)</source>
+        <source>Or Sentinel-2 L1C product (.zip, or MTD_MSIL1C.xml in a SAFE folder; instead of the input above)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>

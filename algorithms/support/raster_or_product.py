@@ -11,15 +11,24 @@ from qgis.core import QgsProcessingParameterFile, QgsProcessingParameterRasterLa
 INPUT = 'INPUT'
 PRODUCT = 'PRODUCT'
 PRODUCT_NAMES = ('.zip', '.safe', 'mtd_msil1c.xml', 'mtd_safl1c.xml')
+# A file dialog cannot pick a folder: it offers the zips and the product metadata file inside an
+# unzipped .SAFE folder (MTD_MSIL1C.xml, or S2A_OPER_MTD_SAFL1C_*.xml of the 2015-2016 format).
+PRODUCT_FILE_FILTER = ('Sentinel-2 L1C products (*.zip *.ZIP MTD_MSIL1C.xml *MTD_SAFL1C*.xml);;'
+                       'All files (*)')
 
 
 def add_raster_or_product_parameters(algorithm, raster_label):
     """Declare INPUT (stack or product) and PRODUCT (a product file), both optional."""
     algorithm.addParameter(QgsProcessingParameterRasterLayer(
         INPUT, algorithm.tr(raster_label), optional=True))
-    algorithm.addParameter(QgsProcessingParameterFile(
-        PRODUCT, algorithm.tr('Or Sentinel-2 L1C product (.zip, MTD_MSIL1C.xml or SAFE '
-                              'folder; instead of the input above)'), optional=True))
+    algorithm.addParameter(product_file_parameter(
+        PRODUCT, algorithm.tr('Or Sentinel-2 L1C product (.zip, or MTD_MSIL1C.xml in a SAFE '
+                              'folder; instead of the input above)')))
+
+
+def product_file_parameter(name, label):
+    """An optional file parameter whose dialog offers L1C product zips and metadata files."""
+    return QgsProcessingParameterFile(name, label, optional=True, fileFilter=PRODUCT_FILE_FILTER)
 
 
 def product_in_input(parameters):
