@@ -80,6 +80,7 @@ def build_model():
     from algorithms.support.model_choice import static_enum
     from algorithms.support.paths import bundled_model_ids
     from algorithms.support.qgis_compat import NUMBER_DOUBLE
+    from algorithms.support.raster_or_product import PRODUCT_FILE_FILTER
 
     model = QgsProcessingModelAlgorithm('L1C cloud mask workflow', 'Workflows', 'workflows')
     model.setHelpContent({
@@ -89,7 +90,8 @@ def build_model():
             'runs the CNN and, when a ground-truth raster is given, evaluates the mask against '
             'it (metrics in the HTML report and the model results).')})
     _add_input(model, QgsProcessingParameterFile(
-        'product', 'Sentinel-2 L1C product (SAFE folder, .zip or MTD_MSIL1C.xml)'), 0, 0)
+        'product', 'Sentinel-2 L1C product (.zip, or MTD_MSIL1C.xml in a SAFE folder)',
+        fileFilter=PRODUCT_FILE_FILTER), 0, 0)
     _add_input(model, QgsProcessingParameterExtent('extent', 'Only this extent', optional=True),
                250, 0)
     _add_input(model, static_enum(
