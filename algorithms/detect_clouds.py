@@ -10,6 +10,7 @@ from qgis.core import (
 
 from .core.dependencies import missing_message, onnxruntime_status
 from .core.detection.detect import DetectOptions, detect_clouds
+from .core.inspection.first_layer import probe_conv1
 from .support.base import S2CloudCnnAlgorithm, reported_as_processing_errors, run_context
 from .support.model_choice import (
     EXECUTION_PROVIDER,
@@ -201,5 +202,6 @@ class DetectCloudsAlgorithm(S2CloudCnnAlgorithm):
             native_resolution=int(resolution.split()[0]) if native else None,
             native_mask_path=native or None,
             cloud_shadow_path=self.optional_output_layer(parameters, self.CLOUD_SHADOW, context),
-            dilation=self.parameterAsInt(parameters, self.DILATION, context))
+            dilation=self.parameterAsInt(parameters, self.DILATION, context),
+            first_layer_probe=probe_conv1)
 

@@ -24,6 +24,7 @@ from .core.batch.job import (
     run_job,
 )
 from .core.dependencies import missing_message, onnxruntime_status
+from .core.inspection.first_layer import probe_conv1
 from .support.base import S2CloudCnnAlgorithm, reported_as_processing_errors, run_context
 from .support.model_choice import (
     EXECUTION_PROVIDER,
@@ -137,7 +138,8 @@ class DetectCloudsManyAlgorithm(S2CloudCnnAlgorithm):
     def _settings(self, parameters, context):
         threshold, provider = threshold_and_provider(self, parameters, context)
         return JobSettings(model_path(self, parameters, context), threshold,
-                           self.parameterAsBool(parameters, self.PROBABILITY, context), provider)
+                           self.parameterAsBool(parameters, self.PROBABILITY, context), provider,
+                           first_layer_probe=probe_conv1)
 
     def _write_table(self, rows, parameters, context):
         fields = QgsFields()

@@ -78,3 +78,14 @@ def build_model(path, bands=L1C_BANDS, filters=(8, 16, 32), resolution_m=60.0, s
         onnx.helper.set_model_props(model, meta.to_props())
     onnx.save(model, str(path))
     return meta
+
+
+def graph_first_layer(path):
+    """Return (weights, bias, negative slope) of conv1 as the graph's own nodes hold them."""
+    proto = onnx.load(str(path))
+    made_by = {node.output[0]: node for node in proto.graph.node}
+    constants = {tensor.name: numpy_helper.to_array(tensor) for tensor in proto.graph.initializer}
+    conv, activation = made_by['conv1_linear'], made_by['conv1']
+    attributes = {a.name: helper.get_attribute_value(a) for a in activation.attribute}
+    alpha = attributes['alpha'] if activation.op_type == 'LeakyRelu' else 0.0
+    return constants[conv.input[1]], constants[conv.input[2]], alpha

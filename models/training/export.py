@@ -2,6 +2,7 @@
 
 import os
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import onnx
@@ -10,6 +11,7 @@ import torch
 from algorithms.core.detection.inference import read_model
 
 from .network import ExportGraph
+from .upgrade_contract import first_layer_of
 
 OPSET = 17
 # onnxruntime and PyTorch sum in different orders; float32 results agree to about 1e-6.
@@ -20,6 +22,7 @@ FEATURE_TOLERANCE = 1e-4
 def export_onnx(model, metadata, path):
     """Write `model` as ONNX at `path` with `metadata` (ModelMetadata) in metadata_props.
 
+    The metadata's first layer (contract schema 2) is read from the exported graph itself.
     The graph has one input `metadata.input_name` [N, bands, patch, patch] (dynamic N)
     and the outputs `metadata.output_name`, then `feature_outputs`, then `linear_outputs`.
 
@@ -42,6 +45,7 @@ def export_onnx(model, metadata, path):
             dynamic_axes={name: {0: 'N'} for name in [metadata.input_name, *outputs]})
     proto = onnx.load(temporary)
     os.remove(temporary)
+    metadata = replace(metadata, conv1=first_layer_of(proto, metadata))
     proto.doc_string = f'S2 Cloud CNN {metadata.model_id} {metadata.version}: {metadata.trained_on}'
     proto.producer_name = 's2cloudcnn models/training'
     onnx.helper.set_model_props(proto, metadata.to_props())

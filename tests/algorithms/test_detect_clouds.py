@@ -130,6 +130,30 @@ def test_onnx_without_metadata(tmp_path, run_algorithm, crop):
                  'lacks S2 Cloud CNN metadata')
 
 
+def test_custom_model_without_first_layer_metadata_is_probed_and_says_so(
+        tmp_path, run_algorithm, crop):
+    from onnx_builder import build_model
+
+    custom = tmp_path / 'custom.onnx'
+    assert build_model(custom).schema == '1'  # a custom model: the contract without conv1
+    feedback = RecordingFeedback()
+    result = run_algorithm(ALG, params(tmp_path, str(custom), crop), feedback=feedback)
+    assert set(np.unique(read(result['OUTPUT']))) <= {0, 1}
+    assert any('first conv layer shared between patches, probed from the graph (metadata '
+               'schema 1' in i for i in feedback.infos), feedback.infos
+
+
+def test_malformed_first_layer_metadata(tmp_path, run_algorithm, model, crop):
+    import onnx
+
+    proto = onnx.load(model)
+    next(p for p in proto.metadata_props if p.key == 'conv1_bias').value = '{"dtype": "<f4"}'
+    broken = tmp_path / 'broken.onnx'
+    onnx.save(proto, str(broken))
+    expect_error(tmp_path, run_algorithm, params(tmp_path, str(broken), crop),
+                 r'conv1_bias has shape None; the metadata \(bands, filters\) needs \[8\]')
+
+
 def test_all_no_data_input(tmp_path, run_algorithm, model, crop):
     empty = write_like(tmp_path / 'in_nan.tif', CROP, np.full((13, 20, 20), np.nan, np.float32),
                        band_names(CROP))

@@ -11,7 +11,6 @@ import pytest
 from conftest import REPO, data_path
 from osgeo import gdal
 
-from algorithms.core.detection import first_layer
 from algorithms.core.detection.inference import read_model
 from algorithms.core.errors import (
     BandMismatchError,
@@ -22,7 +21,7 @@ from algorithms.core.errors import (
     ModelError,
 )
 from algorithms.core.evaluation.metrics import parse_values
-from algorithms.core.inspection import features, kernel_file, kernels
+from algorithms.core.inspection import features, first_layer, kernel_file, kernels
 from algorithms.core.inspection.features import MapOptions
 from algorithms.core.raster_io import create_geotiff
 from algorithms.core.run import RunContext

@@ -10,9 +10,11 @@ import onnx
 import pytest
 from conftest import data_path
 from l1c_fixtures import TOULOUSE
+from onnx_builder import graph_first_layer
 from osgeo import gdal
 
 from algorithms.core.detection.contract import parse_metadata
+from algorithms.core.detection.inference import read_model
 from models.training import datasets, generator, synthetic, train
 from models.training.agreement import fmask_tests
 
@@ -191,11 +193,17 @@ def test_every_variant_exports_and_matches_pytorch_on_real_patches(tmp_path, var
                      filters=(4, 8, 16), variant=variant)
     meta = ModelMetadata(
         model_id='variant-test', version='0', bands=L1C_BANDS, resolution_m=60.0, patch_size=16,
-        padding=8, input_kind='toa_reflectance', band_mean=(0.1,) * 13, band_std=(1.0,) * 13,
+        padding=8, input_kind='toa_reflectance',
+        band_mean=tuple(model.band_mean.flatten().tolist()),
+        band_std=tuple(model.band_std.flatten().tolist()),
         threshold=0.5, variant=variant, filters=(4, 8, 16), trained_on='nothing (untrained)')
     path = export_onnx(model, meta, str(tmp_path / 'model.onnx'))
     check = check_export(model, path, patches)
     assert check['probability_max_abs_diff'] <= 1e-5
+    # Contract schema 2: the metadata's first layer is the graph's own (batch norm folded).
+    stated, (weights, bias, alpha) = read_model(path)[0].conv1, graph_first_layer(path)
+    assert stated.weights.tobytes() == weights.tobytes() and stated.bias.tobytes() == bias.tobytes()
+    assert stated.negative_slope == alpha
     batch_norm = [n for n in onnx.load(path).graph.node if n.op_type == 'BatchNormalization']
     # Batch norm is folded into the convolution by the exporter in eval mode, or kept.
     assert variant == 'bn_leakyrelu' or not batch_norm

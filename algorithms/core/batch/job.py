@@ -12,6 +12,7 @@ from osgeo import gdal, ogr
 
 from .. import raster_io
 from ..detection.detect import DetectOptions, detect_clouds
+from ..detection.fast_path import FirstLayerProbe
 from ..detection.inference import read_model
 from ..errors import CancelledError, OutputPathError, S2CloudCnnError
 from ..raster_io import uses_gdal_exceptions
@@ -37,6 +38,8 @@ class JobSettings:
         probability: also write each product's P(cloud) raster.
         provider: 'auto', 'cpu' or 'cuda' (not part of the settings a resume compares).
         cores: CPU cores one product may use (blocks at once, GDAL threads); 0 = all.
+        first_layer_probe: DetectOptions.first_layer_probe (for models whose metadata does
+            not state the first layer).
 
     """
 
@@ -45,6 +48,7 @@ class JobSettings:
     probability: bool = False
     provider: str = 'auto'
     cores: int = 0
+    first_layer_probe: Optional[FirstLayerProbe] = None
 
 
 @dataclass
@@ -244,6 +248,7 @@ def _detect(product, row, settings, record, run_context):
     options = DetectOptions(
         probability_path=row.probability or None, threshold=settings.threshold,
         provider=settings.provider, workers=cores,
+        first_layer_probe=settings.first_layer_probe,
         metadata={SETTINGS_KEY: record, **{key: getattr(row, attr)
                                             for attr, key in _PRODUCT_KEYS.items()}})
     result = detect_clouds(product, row.mask, settings.model_path, options, run_context)

@@ -24,8 +24,13 @@ from ..sentinel2.product import open_product
 from ..sentinel2.stack import StackOptions, stack_l1c
 from ..shadows import scipy_ndimage
 from ..shadows.mask import CloudShadowResult, write_cloud_shadow_mask
-from .fast_path import SharedConvEvaluator, SharedConvUnavailable, build_shared_conv_evaluator
-from .inference import CPU_PROVIDER, open_session, read_model
+from .fast_path import (
+    FirstLayerProbe,
+    SharedConvEvaluator,
+    SharedConvUnavailable,
+    build_shared_conv_evaluator,
+)
+from .inference import CPU_PROVIDER, load_model, open_session
 from .model_input import extent_window, open_model_input, read_context
 from .patches import PlainEvaluator, padded_block
 
@@ -52,6 +57,9 @@ class DetectOptions:
     native_resolution: Optional[int] = None  # 10 or 20: also write the mask on that grid
     native_mask_path: Optional[str] = None
     shared_conv: bool = True  # False forces the plain one-patch-per-pixel path
+    # Reads the first layer of a model whose metadata lacks it (schema 1, custom models), e.g.
+    # inspection.first_layer.probe_conv1; None: such a model takes the plain path.
+    first_layer_probe: Optional[FirstLayerProbe] = None
     workers: int = 0  # blocks evaluated at once on the CPU; 0 = one per core
     threads: int = 1  # onnxruntime threads per block; 0 = all cores
     block_size: int = BLOCK_SIZE
@@ -131,14 +139,15 @@ def detect_clouds(source: str, mask_path: str, model_path: str,
     progress, is_canceled = run_context.progress, run_context.is_canceled
     log, warn, started = run_context.log, run_context.warn, time.perf_counter()
     _check_shadow_input(source, mask_path, options)
-    metadata, cpu_session = read_model(model_path)
+    model = load_model(model_path)
+    metadata = model.metadata
     threshold = metadata.threshold if options.threshold is None else float(options.threshold)
     with tempfile.TemporaryDirectory(prefix='s2cloudcnn-') as scratch:
         raster, notes, angles = _raster_of(source, scratch, options, progress, is_canceled)
         start = _STACK_SHARE * 100 if raster != source else 0.0
         model_input = open_model_input(raster, metadata, warn)
         window = extent_window(model_input, _extent_in(options, model_input.projection))
-        evaluator = _evaluator(model_path, metadata, cpu_session, options, log)
+        evaluator = _evaluator(model, options, log)
         _report_provider(evaluator, options.provider, log, warn)
 
         end = 100 * (1 - _SHADOW_SHARE) if angles else 100.0
@@ -214,24 +223,24 @@ def _extent_in(options, projection):
     return reproject_box(options.extent, options.extent_crs, projection)
 
 
-def _evaluator(model_path, metadata, cpu_session, options, log):
+def _evaluator(model, options, log):
     """Return the fast shared-first-layer evaluator, or the plain one when it cannot be used."""
     if options.shared_conv:
         try:
-            return build_shared_conv_evaluator(model_path, metadata, cpu_session,
-                                               options.provider, options.threads)
+            return build_shared_conv_evaluator(model, options.provider, options.threads,
+                                               options.first_layer_probe)
         except SharedConvUnavailable as error:
             log(f'Fast path not used ({error}): every patch runs through the whole model.')
     reuse = options.provider == 'cpu' and not options.threads
-    session = cpu_session if reuse else open_session(model_path, options.provider,
-                                                     options.threads, source=model_path)
-    return PlainEvaluator(session, metadata)
+    session = model.cpu_session if reuse else open_session(
+        model.model_bytes, options.provider, options.threads, source=model.path)
+    return PlainEvaluator(session, model.metadata)
 
 
 def _report_provider(evaluator, requested, log, warn):
     """Say which execution provider runs, and why CUDA does not when it was wanted."""
-    how = ('first conv layer shared between patches' if isinstance(
-        evaluator, SharedConvEvaluator) else 'whole model per patch')
+    how = (f'first conv layer shared between patches, {evaluator.first_layer_source}'
+           if isinstance(evaluator, SharedConvEvaluator) else 'whole model per patch')
     log(f'Execution provider: {evaluator.provider} ({how}).')
     if evaluator.session.note:
         (warn if requested == 'cuda' else log)(f'CUDA not used: {evaluator.session.note}')

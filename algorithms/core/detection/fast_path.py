@@ -6,17 +6,20 @@ zero-padded, normalised block; only on the patch's outer rows/columns does the c
 padding cut taps off. So per block we compute 9 maps (kernel complete, or without its top/bottom
 row and/or left/right column), apply the activation and a stride-1 2x2 max pool, and gather
 every patch's pooled 8 x 8 cells from them. The rest of the graph (the "head", cut out of the
-model after the first pool) then runs per pixel. The kernels, bias and leaky slope are read back
-from the model by probing its `conv1_linear`/`conv1` outputs (first_layer.py), and the result is
-checked against the complete graph before use.
+model after the first pool) then runs per pixel. The kernels, bias, leaky slope and pooling come
+from the model contract (metadata schema 2); for a model whose metadata lacks them the caller
+may give a probe (inspection.first_layer.probe_conv1) that reads them back from the graph.
+Either way the result is checked against the complete graph before use.
 """
+
+from typing import Callable, Optional
 
 import numpy as np
 
 from ..errors import ModelError
 from . import onnx_graph
-from .first_layer import activation_of, model_runner, probe_first_layer
-from .inference import open_session
+from .contract import FirstLayer, ModelMetadata
+from .inference import LoadedModel, Session, open_session
 from .patches import PlainEvaluator
 
 # Row/column types of a patch position: first (T), inner (M), last (B).
@@ -33,29 +36,47 @@ class SharedConvUnavailable(Exception):
     """The model's graph does not have the shape the fast path relies on (reason in args)."""
 
 
-def build_shared_conv_evaluator(model_path, metadata, cpu_session, provider, threads=0):
+FirstLayerProbe = Callable[[Session, ModelMetadata], FirstLayer]
+
+
+def build_shared_conv_evaluator(model: LoadedModel, provider: str, threads: int = 0,
+                                probe: Optional[FirstLayerProbe] = None
+                                ) -> 'SharedConvEvaluator':
     """Return a SharedConvEvaluator for the model, checked against the complete graph.
+
+    Args:
+        model: the model file, read once (its bytes give the head's session).
+        provider: execution provider of the head (inference.open_session).
+        threads: onnxruntime threads of the head.
+        probe: reads the first layer from the graph when the metadata lacks it; None: such
+            a model takes the plain path.
 
     Raises:
         SharedConvUnavailable: why the plain path must be used instead.
 
     """
-    head_bytes, cells = _cut_head(model_path, metadata)
-    kernels, bias, slope = _probe_first_layer(cpu_session, metadata)
-    head = open_session(head_bytes, provider, threads, source=f'{model_path} (head)')
-    evaluator = SharedConvEvaluator(head, metadata, kernels, bias, slope, cells)
-    _self_check(evaluator, cpu_session, metadata)
+    first, how = _first_layer(model, probe)
+    head_bytes, cells = _cut_head(model.model_bytes, model.metadata, first)
+    head = open_session(head_bytes, provider, threads, source=f'{model.path} (head)')
+    evaluator = SharedConvEvaluator(head, model.metadata, first, cells, how)
+    _self_check(evaluator, model.cpu_session, model.metadata)
     return evaluator
 
 
 class SharedConvEvaluator:
-    """Same interface as patches.PlainEvaluator, same probabilities, far fewer operations."""
+    """Same interface as patches.PlainEvaluator, same probabilities, far fewer operations.
 
-    def __init__(self, session, metadata, kernels, bias, slope, cells):
+    `first_layer_source` says where the first layer came from (metadata or probing).
+    """
+
+    def __init__(self, session, metadata, first, cells, first_layer_source):
         self.session = session
         self.metadata = metadata
         self.provider = session.provider
-        self.kernels, self.bias, self.slope, self.cells = kernels, bias, slope, cells
+        # [F, bands, i, j] -> [i, j, bands, F]: one matrix product per kernel tap.
+        self.kernels = np.ascontiguousarray(first.weights.transpose(2, 3, 1, 0), np.float32)
+        self.bias, self.slope = first.bias.astype(np.float32), np.float32(first.negative_slope)
+        self.cells, self.first_layer_source = cells, first_layer_source
         self._mean, self._std = (np.asarray(values, np.float32)[:, None, None]
                                  for values in (metadata.band_mean, metadata.band_std))
         types = [_FIRST] + [_INNER] * (cells - 2) + [_LAST]
@@ -83,11 +104,15 @@ class SharedConvEvaluator:
                          + steps[:, None] * width + steps[None, :])
         self._width = width
 
+    def pooled_cells(self, rows, cols):
+        """Return the pooled first-layer cells float32 [n, cells, cells, filters] of the pixels."""
+        index = (rows * self._width + cols)[:, None, None] + self._offsets[None]
+        return self._pooled.take(index, axis=0)
+
     def probabilities(self, rows, cols):
         """Return P(cloud) float32 [n] of the block pixels (rows[k], cols[k])."""
-        index = (rows * self._width + cols)[:, None, None] + self._offsets[None]
-        cells = self._pooled.take(index, axis=0)
-        result = self.session.run(self.metadata.output_name, {_NHWC_INPUT: cells})
+        result = self.session.run(self.metadata.output_name,
+                                  {_NHWC_INPUT: self.pooled_cells(rows, cols)})
         return result.reshape(-1)
 
 
@@ -110,57 +135,65 @@ def _activated_maps(normalised, kernels, bias, slope):
     return maps
 
 
-def _cut_head(model_path, metadata):
+def _first_layer(model, probe):
+    """Return (FirstLayer, where it came from) from the contract, else from the probe."""
+    metadata = model.metadata
+    if metadata.conv1 is not None:
+        return metadata.conv1, "read from the model's metadata (schema 2)"
+    if probe is None:
+        raise SharedConvUnavailable(
+            f'the model\'s metadata (schema {metadata.schema}) does not state its first layer')
+    try:
+        first = probe(model.cpu_session, metadata)
+    except ModelError as error:  # not a 3x3 conv and a leaky ReLU: no fast path
+        raise SharedConvUnavailable(str(error)) from error
+    return first, f'probed from the graph (metadata schema {metadata.schema} states none)'
+
+
+def _cut_head(model_bytes, metadata, first):
     """Return (serialized head graph taking pooled cells NHWC, pooled side length)."""
-    with open(model_path, 'rb') as stream:
-        model_bytes = stream.read()
     try:
         model = onnx_graph.load(model_bytes)
     except ImportError as error:  # protobuf normally comes with onnxruntime
         raise SharedConvUnavailable('the Python package protobuf is not installed') from error
-    first = metadata.feature_outputs[0]
-    pools = onnx_graph.consumers(model, first)
+    name = metadata.feature_outputs[0]
+    pools = onnx_graph.consumers(model, name)
     pool = pools[0] if len(pools) == 1 and pools[0].op_type == 'MaxPool' else None
     found = onnx_graph.attributes(pool) if pool else {}
-    if (pool is None or found.get('kernel_shape') != [2, 2] or found.get('strides') != [2, 2]
-            or any(found.get('pads', [0]))):
-        raise SharedConvUnavailable(f'{first} does not feed one 2x2 max pooling')
+    stated = (list(first.pool_kernel), list(first.pool_strides))
+    if (pool is None or stated != ([2, 2], [2, 2]) or found.get('kernel_shape') != [2, 2]
+            or found.get('strides') != [2, 2] or any(found.get('pads', [0]))):
+        raise SharedConvUnavailable(f'{name} does not feed one 2x2 max pooling of stride 2')
     cells = metadata.patch_size // 2
     head = onnx_graph.cut_head(model, pool.output[0], metadata.output_name, _NHWC_INPUT,
                                (cells, cells, metadata.filters[0]))
     return head, cells
 
 
-def _probe_first_layer(session, metadata):
-    """Read conv1's kernels [3, 3, bands, filters], bias [filters] and leaky slope.
-
-    kernels.py reads them back from the graph (impulses in its normalised space, exact to
-    float32 rounding); a first layer that is not a 3x3 conv and a leaky ReLU rules out the
-    fast path.
-    """
-    run = model_runner(session, metadata)
-    try:
-        probed = probe_first_layer(run, metadata)['normalised']
-        slope = activation_of(run, metadata, 1)['negative_slope']
-    except ModelError as error:
-        raise SharedConvUnavailable(str(error)) from error
-    weights = probed['weights'].transpose(2, 3, 1, 0)  # [F, bands, i, j] -> [i, j, bands, F]
-    return (np.ascontiguousarray(weights, np.float32), probed['bias'].astype(np.float32),
-            np.float32(slope))
-
-
 def _self_check(evaluator, cpu_session, metadata):
-    """Compare with the complete graph on random patches (zeros included, like image borders)."""
+    """Compare with the complete graph on random patches (zeros included, like image borders).
+
+    P(cloud) alone can hide a wrong first layer where it saturates at 0 or 1, so the pooled
+    first-layer cells are compared with the graph's own conv1 output, max-pooled, as well.
+    """
     rng = np.random.default_rng(1)
     size, bands = metadata.patch_size, len(metadata.bands)
     padded = rng.uniform(0, 0.8, (bands, size + 7, size + 7)).astype(np.float32)
     padded[:, :, :5] = 0
     rows, cols = (a.ravel() for a in np.mgrid[0:8, 0:8])
     evaluator.begin_block(padded)
-    fast = evaluator.probabilities(rows, cols)
     reference = PlainEvaluator(cpu_session, metadata)
     reference.begin_block(padded)
-    plain = reference.probabilities(rows, cols)
-    worst = float(np.max(np.abs(fast - plain)))
-    if not worst <= SELF_CHECK_TOLERANCE:
-        raise SharedConvUnavailable(f'it differs from the complete graph by {worst:.2g}')
+    patches = reference.patches(rows, cols)
+    graph_conv1 = cpu_session.run(metadata.feature_outputs[0], {metadata.input_name: patches})
+    n, filters, cells = len(rows), graph_conv1.shape[1], evaluator.cells
+    graph_cells = graph_conv1.reshape(n, filters, cells, 2, cells, 2).max(axis=(3, 5))
+    conv1_error = float(np.max(np.abs(evaluator.pooled_cells(rows, cols)
+                                      - graph_cells.transpose(0, 2, 3, 1))))
+    scale = max(1.0, float(np.max(np.abs(graph_cells))))
+    worst = float(np.max(np.abs(evaluator.probabilities(rows, cols)
+                                - reference.probabilities(rows, cols))))
+    if not (worst <= SELF_CHECK_TOLERANCE and conv1_error <= SELF_CHECK_TOLERANCE * scale):
+        raise SharedConvUnavailable(
+            f'its first layer ({evaluator.first_layer_source}) differs from the complete '
+            f'graph by {conv1_error:.2g} (conv1) and {worst:.2g} (P)')

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ..dependencies import missing_message
 from ..errors import DependencyMissingError, ModelError
-from .contract import parse_metadata
+from .contract import ModelMetadata, parse_metadata
 
 PROVIDERS = ('auto', 'cpu', 'cuda')
 _CUDA = 'CUDAExecutionProvider'
@@ -41,8 +41,18 @@ class Session:
         return self.session.run([output_name], feeds)[0]
 
 
-def read_model(path):
-    """Open `path` on the CPU and return (ModelMetadata, Session), checking the metadata first.
+@dataclass
+class LoadedModel:
+    """A model file read once: its bytes (for every further session), metadata, CPU session."""
+
+    path: str
+    model_bytes: bytes
+    metadata: ModelMetadata
+    cpu_session: Session
+
+
+def load_model(path: str) -> LoadedModel:
+    """Read `path` once and open it on the CPU, checking the metadata first.
 
     Raises:
         ModelError: if the file is missing, not ONNX, or lacks valid S2 Cloud CNN metadata.
@@ -60,7 +70,13 @@ def read_model(path):
     if metadata.output_name not in names:
         raise ModelError(f'{os.path.basename(path)} has no output {metadata.output_name!r} '
                          f'(it has {sorted(names)}); export it with models/training/export.py')
-    return metadata, session
+    return LoadedModel(path, model_bytes, metadata, session)
+
+
+def read_model(path: str) -> tuple:
+    """Return (ModelMetadata, CPU Session) of the model at `path` (see load_model)."""
+    loaded = load_model(path)
+    return loaded.metadata, loaded.cpu_session
 
 
 def _check_graph_input(session, metadata, name):

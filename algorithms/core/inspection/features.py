@@ -16,7 +16,6 @@ import numpy as np
 from osgeo import gdal
 
 from .. import raster_io
-from ..detection.first_layer import model_runner
 from ..detection.inference import read_model
 from ..detection.model_input import open_bands, open_model_input, read_context
 from ..detection.patches import PlainEvaluator, padded_block
@@ -25,6 +24,7 @@ from ..grid import iter_windows
 from ..raster_io import uses_gdal_exceptions
 from ..run import RunContext, context_or_silent
 from .feature_report import write_feature_report
+from .first_layer import model_runner
 from .kernel_file import read_first_layer
 from .kernels import build_database, check_layer
 

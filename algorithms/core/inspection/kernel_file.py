@@ -9,11 +9,11 @@ import re
 
 import numpy as np
 
-from ..detection.first_layer import model_runner
 from ..detection.inference import read_model
 from ..errors import KernelFileError
 from ..html import write_text
 from ..sentinel2.bands import canonical_band_name
+from .first_layer import model_runner
 from .kernels import FORMAT_VERSION, KERNEL_FORMAT, build_database
 
 CSV_COLUMNS = ('model_id', 'layer', 'activation', 'negative_slope', 'space', 'filter', 'input',

@@ -9,13 +9,13 @@ max-pooled activations of the layer before).
 
 import numpy as np
 
-from ..detection.first_layer import (
+from ..errors import ModelError
+from .first_layer import (
     PROBE_TOLERANCE,
     activation_of,
     probe_first_layer,
     random_patches,
 )
-from ..errors import ModelError
 
 KERNEL_FORMAT = 's2cloudcnn-kernels'
 FORMAT_VERSION = 1

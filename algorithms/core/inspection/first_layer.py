@@ -1,11 +1,13 @@
 """A model's first conv layer read back from its graph: kernels, bias and activation, by probing.
 
-Layer 1 is probed with impulses (exact, since conv1_linear is affine in the input). The fast
-detection path needs these numbers; the inspection domain builds its kernel database on them.
+Layer 1 is probed with impulses (exact, since conv1_linear is affine in the input). The kernel
+database is built on these numbers; the fast detection path uses them (`probe_conv1`) only for
+models whose metadata does not state the first layer (schema 1, custom models).
 """
 
 import numpy as np
 
+from ..detection.contract import FirstLayer
 from ..errors import ModelError
 
 # A probed layer must reproduce the model to this absolute tolerance (float32 graph).
@@ -68,6 +70,17 @@ def _impulse_batch(meta, baseline, amplitudes):
     return batch
 
 
+def _normalised_steps(impulses, meta):
+    """The z = (x - band_mean) / band_std each impulse gives, in float32 as the graph computes.
+
+    float32(mean + std) is not exactly mean + std, so z is 1 only up to rounding; dividing by
+    the z the graph really saw keeps the probed weights exact to the graph's own rounding.
+    """
+    centre, bands = meta.padding, np.arange(len(meta.bands))
+    mean, std = (np.asarray(values, np.float32) for values in (meta.band_mean, meta.band_std))
+    return ((impulses[bands, bands, centre, centre] - mean) / std).astype(np.float64)
+
+
 def _kernels_from_impulses(response, meta):
     """Turn [bands + 1, F, S, S] unit-impulse responses into weights [F, bands, 3, 3], bias [F].
 
@@ -105,6 +118,7 @@ def probe_first_layer(run, meta):
     response, = run(batch, [meta.linear_outputs[0]])
     count = len(meta.bands) + 1
     w_norm, b_norm, leak_norm = _kernels_from_impulses(response[:count], meta)
+    w_norm /= _normalised_steps(batch[1:count], meta)[None, :, None, None]
     w_refl, b_refl, leak_refl = _kernels_from_impulses(response[count:], meta)
     # The two probes are independent: each space must predict the other.
     b_check = b_norm - np.einsum('fbij,b->f', w_norm, mean / std)
@@ -115,3 +129,20 @@ def probe_first_layer(run, meta):
                          f'input (residual {residual:.2g}); the model breaks the contract')
     return {'normalised': {'weights': w_norm, 'bias': b_norm},
             'reflectance': {'weights': w_refl, 'bias': b_refl}, 'residual': residual}
+
+
+def probe_conv1(session, meta) -> FirstLayer:
+    """Return the first layer of a model whose metadata lacks it, read back by probing.
+
+    The pooling after it is not probed: FirstLayer's default (2 x 2 max, stride 2) stands, and
+    the fast path checks the graph's own pooling node against it.
+
+    Raises:
+        ModelError: if the first layer is not a 3x3 conv followed by max(x, a*x).
+
+    """
+    run = model_runner(session, meta)
+    probed = probe_first_layer(run, meta)['normalised']
+    slope = activation_of(run, meta, 1)['negative_slope']
+    return FirstLayer(probed['weights'].astype(np.float32), probed['bias'].astype(np.float32),
+                      float(np.float32(slope)))
