@@ -1,5 +1,6 @@
-"""Processing algorithm: evaluate many cloud masks, up to three methods side by side."""
+"""Processing algorithm: evaluate many cloud masks of any number of methods side by side."""
 
+import math
 import os
 
 from qgis.core import (
@@ -11,11 +12,14 @@ from qgis.core import (
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
+    QgsProcessingParameterMatrix,
     QgsProcessingParameterMultipleLayers,
-    QgsProcessingParameterString,
 )
 
-from .core.evaluation.summary import COLUMNS, Method, summarize, write_outputs
+from .core.errors import MethodTableError
+from .core.evaluation.metrics import COUNT_NAMES
+from .core.evaluation.pairing import DEFAULT_TABLE, assign, methods_from_table
+from .core.evaluation.summary import IMAGE_COLUMNS, METHOD_COLUMNS, summarize, write_outputs
 from .support.base import S2CloudCnnAlgorithm, reported_as_processing_errors, run_context
 from .support.class_parameters import (
     CLASSES_HELP,
@@ -32,57 +36,78 @@ from .support.qgis_compat import (
 )
 
 HELP = """Evaluates many predicted cloud masks against their ground truths, as the paper's \
-Table 4 and Figures 3-4 do, for up to three methods side by side (e.g. the CNN, Sen2Cor SCL and \
+Table 4 and Figures 3-4 do, for any number of methods side by side (e.g. the CNN, Sen2Cor SCL and \
 Fmask), each with its own classes.
+
+<b>Predicted masks</b>: every method's predictions, all in one list.
+
+<b>Methods</b>: one row per method: its name, the file name pattern that picks its predictions \
+from the list (<i>*_cnn.tif</i>; with a slash the pattern is matched against the whole path, \
+<i>*/scl/*</i>; * and ? are wildcards, case is ignored), its classes (a preset number or key, \
+below), and for custom classes its cloud and clear values ("8-10 11"), for a probability \
+raster its threshold (empty: 0.5). Each prediction belongs to the first row whose pattern fits; \
+a prediction that fits no row, or a row that no prediction fits, is refused before any work. \
+Left empty, every prediction is one method, CNN, with this plugin's mask classes. \
+In qgis_process give the table as one value, its cells row after row separated by commas \
+(empty cells included): <i>METHODS=CNN,*_cnn.tif,mask,,,,Sen2Cor,*_scl.tif,scl,,,</i>.
 
 <b>Pairing by name</b>: each prediction is paired with the ground truth whose file name (without \
 extension) equals its own or begins it before a separator: ground truth <i>kgvd.tif</i> pairs \
-with <i>kgvd.tif</i>, <i>kgvd_cnn.tif</i> or <i>kgvd-scl.tif</i> of any folder. Ground truths \
-come from the list, from a folder (every .tif/.tiff/.vrt/.img/.jp2 in it), or both. Predictions \
-without a ground truth, and pairs that do not overlap, are skipped and listed in the report.
+with <i>kgvd.tif</i>, <i>kgvd_cnn.tif</i> or <i>kgvd-scl.tif</i> of any folder (the longest name \
+wins). Ground truths come from the list, from a folder (every .tif/.tiff/.vrt/.img/.jp2 in it), \
+or both. Predictions without a ground truth, and pairs that do not overlap, are skipped and \
+listed in the report; two predictions of one image for one method are refused.
 
-""" + CLASSES_HELP + """
+<b>Class presets</b> (number, key): 0 mask, 1 alcd, 2 scl, 3 fmask, 4 probability, 5 custom, \
+6 mask_shadow, 7 alcd_shadow, 8 mask_cloud_or_shadow, 9 alcd_cloud_or_shadow, as in the \
+ground truth's classes field. """ + CLASSES_HELP + """
 
-<b>Outputs</b>: a table and a CSV with one row per image and method (accuracy, recall, \
-precision, F-score, IoU, kappa, TP, TN, FP, FN), then per method the mean over images and the \
-metrics of all pixels pooled; an HTML report with the same numbers and two PNG plots written \
-beside it (<i>report</i>_per_image.png: bars per image; <i>report</i>_boxplots.png: box plots \
-per metric), drawn with matplotlib (Debian package python3-matplotlib) without a display."""
+<b>Outputs</b>: the per-image table (a layer and/or a CSV), one row per method and image \
+(accuracy, recall, precision, F-score, IoU, kappa, TP, TN, FP, FN); the per-method table, one \
+row per method: images evaluated and skipped, each metric's mean over the images \
+(<i>metric</i>_mean, the paper's Table 4) and the metrics of all pixels pooled \
+(<i>metric</i>_pooled, with the pooled counts); an HTML report with both tables and two PNG \
+plots written beside it (<i>report</i>_per_image.png: bars per image; \
+<i>report</i>_boxplots.png: box plots per metric), drawn with matplotlib (Debian package \
+python3-matplotlib) without a display."""
 
 RASTER_EXTENSIONS = ('.tif', '.tiff', '.vrt', '.img', '.jp2')
-SLOTS = (('', 'CNN', 'mask'), ('_2', 'Sen2Cor', 'scl'), ('_3', 'Fmask', 'fmask'))
+TEXT_COLUMNS = ('method', 'image', 'prediction', 'ground_truth')
+INTEGER_COLUMNS = COUNT_NAMES + ('images', 'skipped')
 
 
 class SummarizeEvaluationsAlgorithm(S2CloudCnnAlgorithm):
-    """Evaluate many prediction / ground-truth pairs: table, CSV, plots, HTML report."""
+    """Evaluate many prediction / ground-truth pairs: two tables, plots, HTML report."""
 
     NAME = 'summarizeevaluations'
     DISPLAY_NAME = 'Summarise evaluations'
-    SHORT_DESCRIPTION = ('Evaluate many cloud masks against their ground truths: '
-                         'tables, plots and a report.')
+    SHORT_DESCRIPTION = ('Evaluate many cloud masks of any number of methods against their '
+                         'ground truths: per-image and per-method tables, plots and a report.')
     GROUP_ID = 'evaluation'
     HELP = HELP
 
     PREDICTIONS = 'PREDICTIONS'
-    METHOD_NAME = 'METHOD_NAME'
-    PREDICTION = 'PREDICTION'
+    METHODS = 'METHODS'
     GROUND_TRUTHS = 'GROUND_TRUTHS'
     GROUND_TRUTH_FOLDER = 'GROUND_TRUTH_FOLDER'
     GROUND_TRUTH = 'GROUND_TRUTH'
-    OUTPUT = 'OUTPUT'
-    OUTPUT_CSV = 'OUTPUT_CSV'
+    PER_IMAGE = 'PER_IMAGE'
+    PER_IMAGE_CSV = 'PER_IMAGE_CSV'
+    PER_METHOD = 'PER_METHOD'
+    PER_METHOD_CSV = 'PER_METHOD_CSV'
     REPORT = 'REPORT'
 
     def initAlgorithm(self, config=None):
-        """Declare up to three methods, the ground truths and the outputs."""
-        for number, (suffix, name, preset) in enumerate(SLOTS, start=1):
-            self.addParameter(QgsProcessingParameterMultipleLayers(
-                self.PREDICTIONS + suffix, self.tr('Method {}: predicted masks').format(number),
-                SOURCE_RASTER, optional=number > 1))
-            self.addParameter(QgsProcessingParameterString(
-                self.METHOD_NAME + suffix, self.tr('Method {}: name').format(number),
-                defaultValue=name))
-            add_class_parameters(self, self.PREDICTION + suffix, f'Method {number}', preset)
+        """Declare the predictions, the methods table, the ground truths and the outputs."""
+        self.addParameter(QgsProcessingParameterMultipleLayers(
+            self.PREDICTIONS, self.tr('Predicted masks (of every method)'), SOURCE_RASTER))
+        self.addParameter(QgsProcessingParameterMatrix(
+            self.METHODS, self.tr('Methods (one row each: name, file name pattern, classes)'),
+            numberRows=1, hasFixedNumberRows=False,
+            headers=[self.tr('Method'), self.tr('Predictions (file name pattern)'),
+                     self.tr('Classes (preset number or key)'), self.tr('Cloud values (custom)'),
+                     self.tr('Clear values (custom)'), self.tr('Threshold (probability)')],
+            defaultValue=list(DEFAULT_TABLE), optional=True))
         self.addParameter(QgsProcessingParameterMultipleLayers(
             self.GROUND_TRUTHS, self.tr('Ground truths'), SOURCE_RASTER,
             optional=True))
@@ -90,61 +115,64 @@ class SummarizeEvaluationsAlgorithm(S2CloudCnnAlgorithm):
             self.GROUND_TRUTH_FOLDER, self.tr('Folder of ground truths'),
             FILE_FOLDER, optional=True))
         add_class_parameters(self, self.GROUND_TRUTH, 'Ground truth', 'mask')
-        self.addParameter(QgsProcessingParameterFeatureSink(
-            self.OUTPUT, self.tr('Metrics table'), SOURCE_VECTOR, optional=True))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            self.OUTPUT_CSV, self.tr('Metrics CSV'), self.tr('CSV files (*.csv)'),
-            optional=True))
+        for name, label, csv_label in (
+                (self.PER_IMAGE, self.tr('Per-image metrics'), self.tr('Per-image metrics CSV')),
+                (self.PER_METHOD, self.tr('Per-method metrics (means, pooled)'),
+                 self.tr('Per-method metrics CSV'))):
+            self.addParameter(QgsProcessingParameterFeatureSink(
+                name, label, SOURCE_VECTOR, optional=True))
+            self.addParameter(QgsProcessingParameterFileDestination(
+                name + '_CSV', csv_label, self.tr('CSV files (*.csv)'), optional=True))
         self.addParameter(QgsProcessingParameterFileDestination(
             self.REPORT, self.tr('Report with plots'), self.tr('HTML files (*.html)'),
             optional=True))
 
     def checkParameterValues(self, parameters, context):
-        """Refuse a missing ground truth source and empty or contradictory class mappings."""
+        """Refuse a missing ground truth source, an unusable methods table or classes."""
         if not (parameters.get(self.GROUND_TRUTHS) or parameters.get(self.GROUND_TRUTH_FOLDER)):
             return False, self.tr('Give the ground truths (GROUND_TRUTHS), a folder of them '
                                   '(GROUND_TRUTH_FOLDER), or both.')
-        prefixes = [self.PREDICTION + s for s, *_ in SLOTS if parameters.get(self.PREDICTIONS + s)]
-        ok, message = check_class_parameters(self, parameters, context,
-                                             prefixes + [self.GROUND_TRUTH])
+        try:
+            self._method_table(parameters, context)
+        except MethodTableError as error:
+            return False, self.tr('Methods (METHODS): {}').format(error)
+        ok, message = check_class_parameters(self, parameters, context, [self.GROUND_TRUTH])
         return (ok, message) if not ok else super().checkParameterValues(parameters, context)
 
     def processAlgorithm(self, parameters, context, feedback):
-        """Pair, evaluate, and write the table, the CSV and the report."""
+        """Assign, pair, evaluate, and write the two tables and the report."""
         truths = self._truths(parameters, context)
-        csv_path = self.parameterAsFileOutput(parameters, self.OUTPUT_CSV, context)
-        report_path = self.parameterAsFileOutput(parameters, self.REPORT, context)
+        files = [self.parameterAsFileOutput(parameters, name, context)
+                 for name in (self.PER_IMAGE_CSV, self.PER_METHOD_CSV, self.REPORT)]
         with reported_as_processing_errors():
-            methods = self._methods(parameters, context)
+            predictions = [layer.source() for layer in
+                           self.parameterAsLayerList(parameters, self.PREDICTIONS, context)]
+            methods = assign(self._method_table(parameters, context), predictions)
             summary = summarize(methods, truths,
                                 class_mapping(self, parameters, context, self.GROUND_TRUTH),
                                 run_context(feedback))
-            written = write_outputs(summary, csv_path, report_path)
+            written = write_outputs(summary, *files)
         for method, path, why in summary.skipped:
             feedback.pushWarning(f'skipped {method} {os.path.basename(path)}: {why}')
         feedback.pushInfo('written: ' + ', '.join(written))
-        outputs = {key: path for key, path in ((self.OUTPUT_CSV, csv_path),
-                                               (self.REPORT, report_path)) if path}
-        sink_id = self._write_table(summary, parameters, context)
-        if sink_id:
-            outputs[self.OUTPUT] = sink_id
+        outputs = {key: path for key, path in zip(
+            (self.PER_IMAGE_CSV, self.PER_METHOD_CSV, self.REPORT), files) if path}
+        for name, columns, rows in ((self.PER_IMAGE, IMAGE_COLUMNS, summary.image_records()),
+                                    (self.PER_METHOD, METHOD_COLUMNS, summary.method_records())):
+            sink_id = self._write_table(parameters, name, context, columns, rows)
+            if sink_id:
+                outputs[name] = sink_id
         return outputs
 
-    def _methods(self, parameters, context):
-        methods = []
-        for suffix, default, _ in SLOTS:
-            layers = self.parameterAsLayerList(parameters, self.PREDICTIONS + suffix, context)
-            if layers:
-                name = self.parameterAsString(parameters, self.METHOD_NAME + suffix, context)
-                mapping = class_mapping(self, parameters, context, self.PREDICTION + suffix)
-                methods.append(Method(name or default, tuple(layer.source() for layer in layers),
-                                      mapping))
-        if not methods:
-            raise QgsProcessingException(self.tr('PREDICTIONS: give at least one predicted mask'))
-        if len({m.name for m in methods}) < len(methods):
-            raise QgsProcessingException(self.tr('Give each method its own name (METHOD_NAME, '
-                                                 'METHOD_NAME_2, METHOD_NAME_3)'))
-        return methods
+    def declared_files(self, parameters, context):
+        """The base's files, and every ground truth of the folder among the inputs."""
+        outputs, inputs = super().declared_files(parameters, context)
+        return outputs, inputs + self._truths(parameters, context)
+
+    def _method_table(self, parameters, context):
+        """The methods table; left empty, one method: CNN, every prediction, the plugin's mask."""
+        cells = self.parameterAsMatrix(parameters, self.METHODS, context)
+        return methods_from_table(cells or DEFAULT_TABLE)
 
     def _truths(self, parameters, context):
         truths = [layer.source() for layer in
@@ -159,17 +187,19 @@ class SummarizeEvaluationsAlgorithm(S2CloudCnnAlgorithm):
                              if name.lower().endswith(RASTER_EXTENSIONS))
         return truths
 
-    def _write_table(self, summary, parameters, context):
+    def _write_table(self, parameters, name, context, columns, rows):
+        """Write `rows` to the table output `name`; an undefined ratio (NaN) becomes NULL."""
         fields = QgsFields()
-        for column in COLUMNS:
-            fields.append(typed_field(column, str if column in COLUMNS[:4] else
-                                      int if column in ('tp', 'tn', 'fp', 'fn') else float))
-        sink, sink_id = self.parameterAsSink(parameters, self.OUTPUT, context, fields,
+        for column in columns:
+            fields.append(typed_field(column, str if column in TEXT_COLUMNS else
+                                      int if column in INTEGER_COLUMNS else float))
+        sink, sink_id = self.parameterAsSink(parameters, name, context, fields,
                                              NO_GEOMETRY, QgsCoordinateReferenceSystem())
         if sink is None:
             return None
-        for record in summary.records():
+        for row in rows:
             feature = QgsFeature(fields)
-            feature.setAttributes([record.get(column) for column in COLUMNS])
+            feature.setAttributes([None if isinstance(row[c], float) and math.isnan(row[c])
+                                   else row[c] for c in columns])
             sink.addFeature(feature, QgsFeatureSink.Flag.FastInsert)
         return sink_id

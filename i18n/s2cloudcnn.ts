@@ -437,6 +437,16 @@ The numbers are read back from the ONNX model by probing it, not copied from tra
     </message>
     <message>
         <location filename="../algorithms/summarize_evaluations.py"/>
+        <source>Predicted masks (of every method)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/summarize_evaluations.py"/>
+        <source>Methods (one row each: name, file name pattern, classes)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/summarize_evaluations.py"/>
         <source>Ground truths</source>
         <translation type="unfinished"></translation>
     </message>
@@ -447,17 +457,22 @@ The numbers are read back from the ONNX model by probing it, not copied from tra
     </message>
     <message>
         <location filename="../algorithms/summarize_evaluations.py"/>
-        <source>Metrics table</source>
+        <source>Per-image metrics</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../algorithms/summarize_evaluations.py"/>
-        <source>Metrics CSV</source>
+        <source>Per-image metrics CSV</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../algorithms/summarize_evaluations.py"/>
-        <source>CSV files (*.csv)</source>
+        <source>Per-method metrics (means, pooled)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/summarize_evaluations.py"/>
+        <source>Per-method metrics CSV</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -472,22 +487,42 @@ The numbers are read back from the ONNX model by probing it, not copied from tra
     </message>
     <message>
         <location filename="../algorithms/summarize_evaluations.py"/>
-        <source>PREDICTIONS: give at least one predicted mask</source>
+        <source>CSV files (*.csv)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../algorithms/summarize_evaluations.py"/>
-        <source>Give each method its own name (METHOD_NAME, METHOD_NAME_2, METHOD_NAME_3)</source>
+        <source>Method</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../algorithms/summarize_evaluations.py"/>
-        <source>Method {}: predicted masks</source>
+        <source>Predictions (file name pattern)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../algorithms/summarize_evaluations.py"/>
-        <source>Method {}: name</source>
+        <source>Classes (preset number or key)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/summarize_evaluations.py"/>
+        <source>Cloud values (custom)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/summarize_evaluations.py"/>
+        <source>Clear values (custom)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/summarize_evaluations.py"/>
+        <source>Threshold (probability)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/summarize_evaluations.py"/>
+        <source>Methods (METHODS): {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -502,7 +537,7 @@ The numbers are read back from the ONNX model by probing it, not copied from tra
     </message>
     <message>
         <location filename="../algorithms/summarize_evaluations.py"/>
-        <source>Evaluate many cloud masks against their ground truths: tables, plots and a report.</source>
+        <source>Evaluate many cloud masks of any number of methods against their ground truths: per-image and per-method tables, plots and a report.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>

@@ -98,6 +98,45 @@ def batch_detect():
     dialog.close()
 
 
+def summary_dialog_and_batch():
+    """Summarise evaluations: its methods table in the dialog, then one run per batch row."""
+    import processing
+    from processing.gui.BatchAlgorithmDialog import BatchAlgorithmDialog
+    from processing.tools import dataobjects
+    from qgis.PyQt.QtWidgets import QTextEdit
+
+    summary_id = 's2cloudcnn:summarizeevaluations'
+    dialog = processing.createAlgorithmDialog(summary_id, CONFIG['summary_dialog'])
+    dialog.resize(1100, 750)
+    dialog.show()
+    wait(1500)
+    values = dialog.mainWidget().createProcessingParameters()
+    RESULT['summary_dialog_values'] = {name: values.get(name) for name in CONFIG['summary_dialog']}
+    grab(dialog, 'summary_dialog.png')
+    dialog.close()
+    batch = BatchAlgorithmDialog(
+        QgsApplication.processingRegistry().createAlgorithmById(summary_id), iface.mainWindow())
+    panel = batch.mainWidget()
+    rows = CONFIG['summary_batch']
+    panel.addRow(len(rows) - panel.batchRowCount())
+    context = dataobjects.createContext()
+    for row, row_values in enumerate(rows):
+        for name, value in row_values.items():
+            column = panel.parameter_to_column[name]
+            if name.endswith('_CSV'):
+                panel.tblParameters.cellWidget(row + 1, column).setValue(value)
+            else:
+                panel.wrappers[row][column].setParameterValue(value, context)
+    batch.show()
+    wait(500)
+    batch.runAlgorithm()
+    wait(1000)
+    RESULT['summary_batch_log'] = '\n'.join(
+        edit.toPlainText() for edit in batch.findChildren(QTextEdit)
+        if 'Batch execution completed' in edit.toPlainText())
+    batch.close()
+
+
 def _over_rgb(stack, overlay, name, screenshot):
     """Show a styled mask over the stack's RGB on the canvas; return (mask layer, canvas)."""
     from qgis.core import QgsContrastEnhancement, QgsMultiBandColorRenderer, QgsRasterMinMaxOrigin

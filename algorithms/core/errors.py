@@ -45,6 +45,10 @@ class MappingError(S2CloudCnnError, ValueError):
     """A class mapping is empty or contradictory."""
 
 
+class MethodTableError(S2CloudCnnError, ValueError):
+    """A table of methods is incomplete, unusable, or does not fit the predictions given."""
+
+
 class PairingError(S2CloudCnnError, ValueError):
     """Predictions and ground truths cannot be paired by their file names."""
 

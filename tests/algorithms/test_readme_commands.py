@@ -36,6 +36,10 @@ def test_readme_command_line_block_runs_as_written():
     with open(os.path.join(OUT, 'metrics.csv'), encoding='utf-8') as handle:
         rows = list(csv.DictReader(handle))
     assert rows and 'fscore' in {key.lower() for key in rows[0]}
+    with open(os.path.join(OUT, 'per_method.csv'), encoding='utf-8') as handle:
+        methods = list(csv.DictReader(handle))
+    assert [(m['method'], m['images']) for m in methods] == [('CNN', '1')]
+    assert methods[0]['fscore_mean'] == methods[0]['fscore_pooled'] == rows[0]['fscore']
     with open(os.path.join(OUT, 'conv1.json'), encoding='utf-8') as handle:
         kernels = json.load(handle)
     assert kernels['model']['model_id'] == 's2cloudcnn-l1c13' and kernels['layer'] == 1

@@ -90,7 +90,7 @@ def test_evaluate_report_on_the_error_map_file(run_algorithm, inputs, tmp_path):
     refused(run_algorithm, EVALUATE, parameters, 'are the same file', tmp_path)
 
 
-@pytest.mark.parametrize('output', ['OUTPUT_CSV', 'REPORT'])
+@pytest.mark.parametrize('output', ['PER_IMAGE_CSV', 'PER_METHOD_CSV', 'REPORT'])
 def test_summary_outputs_onto_a_prediction_or_ground_truth(run_algorithm, inputs, tmp_path,
                                                            output):
     label = str(inputs / 'kgvd.tif')
@@ -128,7 +128,7 @@ def test_read_only_folder_for_each_algorithm(run_algorithm, inputs, tmp_path):
             (EVALUATE, {'PREDICTION': label, 'GROUND_TRUTH': label,
                         'ERROR_MAP': str(out / 'errors.tif'), 'REPORT': str(ro / 'r.html')}),
             (SUMMARY, {'PREDICTIONS': [label], 'GROUND_TRUTHS': [label],
-                       'REPORT': str(out / 's.html'), 'OUTPUT_CSV': str(ro / 's.csv')}),
+                       'REPORT': str(out / 's.html'), 'PER_METHOD_CSV': str(ro / 's.csv')}),
             (KERNELS, {'OUTPUT': str(out / 'k.json'), 'OUTPUT_CSV': str(ro / 'k.csv')}),
             (MAPS, {'INPUT': str(inputs / 'betsiboka_crop64_refl13.tif'), 'FILTERS': '1',
                     'OUTPUT': str(out / 'maps.tif'), 'REPORT': str(ro / 'maps.html')}),

@@ -133,6 +133,33 @@ def test_outputs_load_styled_and_in_order_after_runs_in_a_real_qgis_window(tmp_p
         assert _non_blank(os.path.join(SCREENSHOTS, name))
 
 
+def test_summary_methods_table_in_the_dialog_and_batch_in_a_real_qgis_window(tmp_path):
+    from evaluation_helpers import CHIPS, TRUTHS, csv_rows, read, shifted_and_perturbed, write
+
+    cnn, scl = [], []
+    for chip in CHIPS[:2]:
+        template = os.path.join(TRUTHS, f'{chip}.tif')
+        label = read(template)
+        cnn.append(write(tmp_path / f'{chip}_cnn.tif', shifted_and_perturbed(label), template))
+        scl.append(write(tmp_path / f'{chip}-scl.tif', np.where(label == 1, 9, 4).astype(
+            np.uint8), template, nodata=0))
+    methods = ['CNN', '*_cnn.tif', 'mask', '', '', '', 'Sen2Cor', '*-scl.tif', 'scl', '', '', '']
+    batch = [{'PREDICTIONS': cnn + scl, 'METHODS': methods, 'GROUND_TRUTH_FOLDER': TRUTHS,
+              'PER_METHOD_CSV': str(tmp_path / 'both.csv')},
+             {'PREDICTIONS': cnn, 'METHODS': ['ours', '*', '0', '', '', ''],
+              'GROUND_TRUTH_FOLDER': TRUTHS, 'PER_METHOD_CSV': str(tmp_path / 'ours.csv')}]
+    result = run_qgis_window(tmp_path, ['summary_dialog_and_batch'], {
+        'summary_dialog': {'PREDICTIONS': cnn + scl, 'METHODS': methods},
+        'summary_batch': batch})
+    assert result['summary_dialog_values'] == {'PREDICTIONS': cnn + scl, 'METHODS': methods}
+    assert 'Batch execution completed' in result['summary_batch_log']
+    assert result['summary_batch_log'].count('correctly executed') == 2
+    assert [(r['method'], r['images']) for r in csv_rows(tmp_path / 'both.csv')] == [
+        ('CNN', '2'), ('Sen2Cor', '2')]
+    assert [(r['method'], r['images']) for r in csv_rows(tmp_path / 'ours.csv')] == [('ours', '2')]
+    assert _non_blank(os.path.join(SCREENSHOTS, 'summary_dialog.png'))
+
+
 def test_plugin_zip_installs_through_qgis_install_from_zip(tmp_path):
     subprocess.run(['make', '--no-print-directory', 'zip'], cwd=REPO, check=True,
                    capture_output=True, timeout=120)

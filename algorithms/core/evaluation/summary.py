@@ -1,4 +1,4 @@
-"""Evaluate many prediction / ground-truth pairs, per method: table, means, plots, report."""
+"""Evaluate many prediction / ground-truth pairs: per-image and per-method tables, plots, report."""
 
 import csv
 import io
@@ -7,25 +7,19 @@ import os
 from dataclasses import dataclass, field
 
 from .. import html, plots
-from ..errors import ExtentError, NoValidDataError, PairingError
+from ..errors import ExtentError, NoValidDataError
 from ..run import RunContext, context_or_silent
 from . import report
 from .evaluate import evaluate
 from .metrics import COUNT_NAMES, METRIC_NAMES, Confusion
+from .pairing import pair
 
-COLUMNS = ('method', 'image', 'prediction', 'ground_truth') + METRIC_NAMES + COUNT_NAMES
-MEAN, POOLED = 'mean over images', 'all pixels pooled'
+IMAGE_COLUMNS = ('method', 'image', 'prediction', 'ground_truth') + METRIC_NAMES + COUNT_NAMES
+MEAN_COLUMNS = tuple(f'{metric}_mean' for metric in METRIC_NAMES)
+POOLED_COLUMNS = tuple(f'{metric}_pooled' for metric in METRIC_NAMES)
+METHOD_COLUMNS = ('method', 'images', 'skipped') + MEAN_COLUMNS + POOLED_COLUMNS + COUNT_NAMES
 FIGURE_CAPTIONS = ('Metrics per image and method (as the paper\'s Fig. 3)',
                    'Distribution of each metric over the images (as the paper\'s Fig. 4)')
-
-
-@dataclass(frozen=True)
-class Method:
-    """One method's predictions, e.g. CNN masks or Sen2Cor SCL rasters, and its class mapping."""
-
-    name: str
-    predictions: tuple
-    mapping: object
 
 
 @dataclass
@@ -57,18 +51,26 @@ class Summary:
                          if values else math.nan) for metric in METRIC_NAMES}
 
     def image_records(self):
-        """Return one row of COLUMNS per evaluation, by method and image."""
-        return [{'method': method, 'image': image, 'prediction': evaluation.prediction,
-                 'ground_truth': evaluation.ground_truth, **evaluation.confusion.metrics()}
-                for (method, image), evaluation in sorted(self.evaluations.items())]
+        """Return one row of IMAGE_COLUMNS per evaluation, by method (table order) and image."""
+        order = {method: number for number, method in enumerate(self.methods)}
+        keys = sorted(self.evaluations, key=lambda key: (order[key[0]], key[1]))
+        return [{'method': method, 'image': image,
+                 'prediction': self.evaluations[method, image].prediction,
+                 'ground_truth': self.evaluations[method, image].ground_truth,
+                 **self.evaluations[method, image].confusion.metrics()}
+                for method, image in keys]
 
-    def records(self):
-        """Return rows of COLUMNS: per image, then per method its mean and pooled rows."""
-        rows = self.image_records()
+    def method_records(self):
+        """Return one row of METHOD_COLUMNS per method: means over its images, pooled pixels."""
+        rows = []
         for method in self.methods:
-            if self.of(method):
-                rows.append({'method': method, 'image': MEAN, **self.means(method)})
-                rows.append({'method': method, 'image': POOLED, **self.pooled(method).metrics()})
+            pooled = self.pooled(method)
+            rows.append({'method': method, 'images': len(self.of(method)),
+                         'skipped': sum(name == method for name, *_ in self.skipped),
+                         **dict(zip(MEAN_COLUMNS, self.means(method).values())),
+                         **{column: getattr(pooled, metric)
+                            for column, metric in zip(POOLED_COLUMNS, METRIC_NAMES)},
+                         **{count: getattr(pooled, count) for count in COUNT_NAMES}})
         return rows
 
     def pooled_classes(self, method):
@@ -86,56 +88,6 @@ class Summary:
         return {key: e.confusion.metrics() for key, e in self.evaluations.items()}
 
 
-def _stem(path):
-    return os.path.splitext(os.path.basename(path))[0].lower()
-
-
-def match_truth(prediction, truths):
-    """Return the ground truth of `prediction`, or None.
-
-    A ground truth matches when its file stem equals the prediction's stem or begins it up to a
-    separator: `kgvd.tif` matches `kgvd.tif`, `kgvd_cnn.tif`, `kgvd-scl.tif`, not `kgvdx.tif`.
-    The longest matching stem wins.
-
-    Raises:
-        PairingError: if two ground truths share the matching name.
-
-    """
-    stem = _stem(prediction)
-    found = [t for t in truths if stem == _stem(t)
-             or (stem.startswith(_stem(t)) and not stem[len(_stem(t))].isalnum())]
-    if not found:
-        return None
-    longest = max(len(_stem(t)) for t in found)
-    best = [t for t in found if len(_stem(t)) == longest]
-    if len(best) > 1:
-        raise PairingError(f'{len(best)} ground truths are named {_stem(best[0])!r} '
-                           f'({", ".join(best)}); keep one per image name')
-    return best[0]
-
-
-def pair(methods, truths):
-    """Return ([(method, image, prediction, truth)], [(method, prediction, reason)]).
-
-    Raises:
-        PairingError: if nothing can be paired (with the naming rule in the message).
-
-    """
-    jobs, skipped = [], []
-    for method in methods:
-        for prediction in method.predictions:
-            truth = match_truth(prediction, truths)
-            if truth is None:
-                skipped.append((method.name, prediction, 'no ground truth with a matching name'))
-            else:
-                jobs.append((method, _stem(truth), prediction, truth))
-    if not jobs:
-        raise PairingError('no prediction could be paired with a ground truth: name each ground '
-                           'truth after its image (kgvd.tif) and each prediction the same or '
-                           'with a suffix (kgvd.tif, kgvd_cnn.tif, kgvd-scl.tif)')
-    return jobs, skipped
-
-
 def summarize(methods: list, truths, truth_mapping,
               run_context: 'RunContext | None' = None) -> 'Summary':
     """Evaluate every prediction of every method against its ground truth.
@@ -143,12 +95,12 @@ def summarize(methods: list, truths, truth_mapping,
     Pairs whose rasters do not overlap or hold no valid pixel in common are skipped and listed.
 
     Args:
-        methods: Method instances (several compare methods side by side).
-        truths: ground-truth raster files; paired with predictions by name (match_truth).
+        methods: pairing.Method instances with their predictions (pairing.assign).
+        truths: ground-truth raster files; paired with predictions by name
+            (pairing.match_truth).
         truth_mapping: ClassMapping of the ground truths.
         run_context: RunContext (progress over all pairs, cancel between pairs, a log line
             per pair).
-        log: optional callable taking a message line.
 
     Returns:
         A Summary.
@@ -178,27 +130,31 @@ def summarize(methods: list, truths, truth_mapping,
     return summary
 
 
-def csv_text(summary):
-    """Return the CSV of Summary.records(), ratios with 6 decimals."""
+def csv_text(columns, rows):
+    """Return `rows` as CSV: ratios with 6 decimals, an undefined ratio (NaN) left empty."""
     stream = io.StringIO()
-    writer = csv.DictWriter(stream, COLUMNS, restval='', lineterminator='\n')
+    writer = csv.DictWriter(stream, columns, restval='', lineterminator='\n')
     writer.writeheader()
-    for row in summary.records():
-        writer.writerow({k: f'{v:.6f}' if isinstance(v, float) else v for k, v in row.items()})
+    for row in rows:
+        writer.writerow({k: ('' if math.isnan(v) else f'{v:.6f}') if isinstance(v, float) else v
+                         for k, v in row.items()})
     return stream.getvalue()
 
 
-def write_outputs(summary, csv_path=None, report_path=None):
-    """Write the CSV, and the HTML report with its two PNG plots beside it.
+def write_outputs(summary: 'Summary', per_image_csv: str = None, method_csv: str = None,
+                  report_path: str = None) -> list:
+    """Write the per-image CSV, the per-method CSV, and the report with two PNG plots beside it.
 
     Returns:
         The list of files written.
 
     """
     written = []
-    if csv_path:
-        html.write_text(csv_path, csv_text(summary))
-        written.append(csv_path)
+    for path, columns, rows in ((per_image_csv, IMAGE_COLUMNS, summary.image_records()),
+                                (method_csv, METHOD_COLUMNS, summary.method_records())):
+        if path:
+            html.write_text(path, csv_text(columns, rows))
+            written.append(path)
     if report_path:
         root = os.path.splitext(report_path)[0]
         figures = [root + '_per_image.png', root + '_boxplots.png']
@@ -211,11 +167,13 @@ def write_outputs(summary, csv_path=None, report_path=None):
 
 
 def summary_html(summary, figures):
-    """Return the HTML report: means per method, per-image table, skipped pairs, plots."""
+    """Return the HTML report: classes, per method, plots, per image, per class, skipped."""
     fmt = html.fmt
-    means = [(m, MEAN, *(fmt(v) for v in summary.means(m).values())) for m in summary.methods]
-    means += [(m, POOLED, *(fmt(getattr(summary.pooled(m), k)) for k in METRIC_NAMES))
-              for m in summary.methods]
+    methods = summary.method_records()
+    means = [(r['method'], r['images'], r['skipped'], *(fmt(r[c]) for c in MEAN_COLUMNS))
+             for r in methods]
+    pooled = [(r['method'], *(fmt(r[c]) for c in POOLED_COLUMNS),
+               *(f'{r[k]:,}' for k in COUNT_NAMES)) for r in methods]
     rows = [(r['method'], r['image'], *(fmt(r[k]) for k in METRIC_NAMES),
              *(f'{r[k]:,}' for k in COUNT_NAMES)) for r in summary.image_records()]
     regridded = sum(e.regridded for e in summary.evaluations.values())
@@ -226,8 +184,14 @@ def summary_html(summary, figures):
         html.table(('raster', 'classes', 'meaning'), classes, text_columns=3),
         f'<p>{len(summary.evaluations)} evaluations of {len(summary.images())} images; '
         f'{regridded} ground truths were resampled onto their prediction\'s grid.</p>',
-        '<h2>Means per method</h2>',
-        html.table(('method', 'over') + METRIC_NAMES, means, text_columns=2),
+        '<h2>Per method</h2>',
+        '<p>The per-method table: the mean of each metric over the method\'s images (the '
+        'paper\'s Table 4), and the metrics of all its pixels pooled, as if its images were one '
+        '(columns <i>metric</i>_mean and <i>metric</i>_pooled).</p>',
+        '<h3>Mean over images</h3>',
+        html.table(('method', 'images', 'skipped') + METRIC_NAMES, means),
+        '<h3>All pixels pooled</h3>',
+        html.table(('method',) + METRIC_NAMES + COUNT_NAMES, pooled),
         f'<p>{html.esc(report.CONVENTIONS)}</p>',
         *(f'<figure><img src="{html.esc(os.path.basename(path))}" alt="{caption}">'
           f'<figcaption>{caption}</figcaption></figure>'
