@@ -2,6 +2,7 @@
 
 import contextlib
 import functools
+import threading
 
 from osgeo import gdal
 
@@ -9,6 +10,12 @@ from . import outputs
 
 GEOTIFF_OPTIONS = ('TILED=YES', 'BLOCKXSIZE=256', 'BLOCKYSIZE=256',
                    'COMPRESS=DEFLATE', 'BIGTIFF=IF_SAFER')
+# GDAL's block cache while our own reads and writes run: enough for a full-width row of JPEG2000
+# tiles (10980 x 1024 UInt16 = 22 MB) and of the stack's GeoTIFF tiles, each read once; GDAL's
+# default (5 % of the RAM) only fills up with tiles we never read again.
+BLOCK_CACHE_BYTES = 128 * 2**20
+_cache_lock = threading.Lock()
+_cache_users = [0, None]  # runs inside bounded_block_cache, the cache size to restore after them
 # GDAL's integer pixel types (inputs stored as scaled integers or class codes).
 INTEGER_TYPES = (gdal.GDT_Byte, gdal.GDT_UInt16, gdal.GDT_Int16, gdal.GDT_UInt32, gdal.GDT_Int32)
 
@@ -74,10 +81,41 @@ def gdal_exceptions():
             gdal.DontUseExceptions()
 
 
+@contextlib.contextmanager
+def bounded_block_cache(limit_bytes: int = BLOCK_CACHE_BYTES):
+    """Run a block with GDAL's block cache at most `limit_bytes`, then restore the caller's size.
+
+    The cache size is one process-wide setting (QGIS's too): it is lowered only while runs of
+    ours are going on (overlapping runs, as QGIS's background tasks, share one bound) and the
+    size found before the first is restored after the last. Never raised.
+    """
+    with _cache_lock:
+        if _cache_users[0] == 0:
+            _cache_users[1] = gdal.GetCacheMax()
+            gdal.SetCacheMax(min(_cache_users[1], limit_bytes))
+        _cache_users[0] += 1
+    try:
+        yield
+    finally:
+        with _cache_lock:
+            _cache_users[0] -= 1
+            if _cache_users[0] == 0:
+                gdal.SetCacheMax(_cache_users[1])
+
+
 def uses_gdal_exceptions(function):
     """Decorate a public core function that relies on GDAL raising (see gdal_exceptions)."""
+    return _wrapped_in(gdal_exceptions, function)
+
+
+def bounds_block_cache(function):
+    """Decorate a public core function that reads or writes whole rasters (bounded_block_cache)."""
+    return _wrapped_in(bounded_block_cache, function)
+
+
+def _wrapped_in(context, function):
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
-        with gdal_exceptions():
+        with context():
             return function(*args, **kwargs)
     return wrapper

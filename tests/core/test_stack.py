@@ -269,3 +269,26 @@ def test_area_mean_is_exact_for_every_pixel_type(dtype):
     dn[0, 0] = 7
     expected = (float(dn[0, 1]) * 35 + 7) / 36
     assert resample.area_mean(dn, 6)[0, 0] == expected
+
+
+def test_stack_equals_gdal_warp_average_across_jpeg2000_tile_edges(tmp_path):
+    # 200 x 130 pixels at 60 m across the 10 m (1024 px), 20 m (640 px) and 60 m (192 px)
+    # JP2 tiles' edges, with 7-row blocks: every band must be GDAL's own exact area mean.
+    left, top = T32UPV_ORIGIN[0], T32UPV_ORIGIN[1] - 100 * 60
+    extent = (left, top - 130 * 60, left + 200 * 60, top)
+    result = stack_l1c(T32UPV, str(tmp_path / 'stack.tif'),
+                       StackOptions(extent=extent, block_rows=7))
+    stack, _ = read_stack(result.path)
+    valid = np.isfinite(stack[0])
+    assert stack.shape == (13, 130, 200) and 0.2 < valid.mean() < 0.9
+    for index, band in enumerate(L1C_BANDS):
+        source = band_file(T32UPV, band)
+        jp2 = gdal.Open(source)
+        tile_m = jp2.GetRasterBand(1).GetBlockSize()[1] * jp2.GetGeoTransform()[1]
+        assert (100 * 60) // tile_m < (230 * 60) // tile_m, band  # a tile edge inside the crop
+        warped = gdal.Warp('', source, format='MEM', outputBounds=(extent[0], extent[1],
+                           extent[2], extent[3]), xRes=60, yRes=60, resampleAlg='average',
+                           overviewLevel='NONE', outputType=gdal.GDT_Float64)
+        expected = warped.ReadAsArray() / 10000.0  # baseline 02.05: no offset
+        np.testing.assert_allclose(stack[index][valid], expected[valid], rtol=1e-6,
+                                   err_msg=band)

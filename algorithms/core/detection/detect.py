@@ -17,7 +17,7 @@ from osgeo import gdal
 from .. import outputs, raster_io
 from ..errors import CancelledError, InvalidRasterError, NoValidDataError, OutputPathError
 from ..grid import Window, iter_windows, reproject_box, window_transform
-from ..raster_io import uses_gdal_exceptions
+from ..raster_io import bounds_block_cache, uses_gdal_exceptions
 from ..run import RunContext, context_or_silent
 from ..sentinel2.angles import product_angles
 from ..sentinel2.product import open_product
@@ -104,6 +104,7 @@ def is_product(path):
 
 
 @uses_gdal_exceptions
+@bounds_block_cache
 def detect_clouds(source: str, mask_path: str, model_path: str,
                   options: 'DetectOptions | None' = None,
                   run_context: 'RunContext | None' = None) -> 'DetectionResult':
