@@ -111,6 +111,18 @@ def test_bad_input_is_a_processing_error_that_says_what_to_do(run_algorithm, tmp
     assert not out.parent.exists() or os.listdir(out.parent) == []
 
 
+def test_fast_decode_is_the_core_decode_level_1(run_algorithm, tmp_path):
+    from algorithms.core.sentinel2.stack import StackOptions, stack_l1c
+
+    result = _run(run_algorithm, tmp_path / 'fast.tif', INPUT=T32UPV, FAST_DECODE=True,
+                  EXTENT='600000,609600,5494020,5500020 [EPSG:32632]')
+    core = stack_l1c(T32UPV, str(tmp_path / 'core.tif'),
+                     StackOptions(extent=T32UPV_CORNER, decode_level=1))
+    stack, dataset = read_stack(result['OUTPUT'])
+    np.testing.assert_array_equal(stack, read_stack(core.path)[0])
+    assert dataset.GetMetadataItem('RESAMPLING').startswith('approximate')
+
+
 def test_coarser_pixels_and_cancel(run_algorithm, tmp_path):
     from qgis.core import QgsProcessingException, QgsProcessingFeedback
 

@@ -5,11 +5,8 @@ and is repeated; the best wall time is kept (the machine may be shared). Inside 
 time spent reading + decoding JPEG2000 (GDAL ReadAsArray) and in the area means is measured,
 so the shares come from the same run. Run with `make bench`.
 
-The real tile is 98.8 % no data, which JPEG2000 decodes cheaply. To estimate a fully imaged
-tile, the last part writes one 10980 x 10980 lossless JPEG2000 band (1024 x 1024 tiles, as ESA's
-10 m bands) filled with real B02 pixels of the strip (mirrored tiles of 1024 x 512), times
-reading + area-averaging it, and scales by the band sizes (4 bands at 10 m, 6 at 20 m, 3 at 60 m
-= 5.6 full 10 m bands).
+The real tile is 98.8 % no data, which JPEG2000 decodes cheaply; bench_tile.py measures a
+fully imaged tile.
 """
 
 import json
@@ -30,7 +27,6 @@ CONFIGS = [  # (label, environment, block_rows)
     ('GDAL_NUM_THREADS=1', {'GDAL_NUM_THREADS': '1'}, 128),
     ('GDAL_NUM_THREADS=ALL_CPUS', {'GDAL_NUM_THREADS': 'ALL_CPUS'}, 128),
     ('512-row blocks', {}, 512),
-    ('GDAL_CACHEMAX=64 MB', {'GDAL_CACHEMAX': '64'}, 128),
 ]
 
 
@@ -44,37 +40,6 @@ def _timed(module, name, totals):
         finally:
             totals[name] = totals.get(name, 0.0) + time.perf_counter() - start
     setattr(module, name, wrapper)
-
-
-def full_data_band_seconds(folder):
-    """Seconds to read and area-average one fully imaged 10 m band, and its CPU seconds."""
-    sys.path.insert(0, REPO)
-    import numpy as np
-    from osgeo import gdal
-
-    from algorithms.core.sentinel2 import resample
-    from algorithms.core.sentinel2.product import open_product
-
-    source = gdal.Open(open_product(TILE).band_files[32632]['B02'][0])
-    block = source.GetRasterBand(1).ReadAsArray(0, 0, 512, 1024)  # fully imaged, real pixels
-    size = source.RasterXSize
-    mosaic = np.tile(np.block([[block, block[:, ::-1]], [block[::-1], block[::-1, ::-1]]]),
-                     (size // 2048 + 1, size // 1024 + 1))[:size, :size]
-    memory = gdal.GetDriverByName('MEM').Create('', size, size, 1, gdal.GDT_UInt16)
-    memory.GetRasterBand(1).WriteArray(mosaic)
-    path = os.path.join(folder, 'full_b02.jp2')
-    gdal.GetDriverByName('JP2OpenJPEG').CreateCopy(
-        path, memory, options=['REVERSIBLE=YES', 'QUALITY=100', 'BLOCKXSIZE=1024',
-                               'BLOCKYSIZE=1024', 'RESOLUTIONS=6'])
-    memory = None
-    dataset = gdal.Open(path)  # kept referenced: a band outliving its dataset crashes GDAL
-    band = dataset.GetRasterBand(1)
-    start, cpu = time.perf_counter(), os.times()
-    for row in range(0, size - 6 + 1, 768):
-        rows = min(768, (size - row) // 6 * 6)
-        resample.area_mean(resample.read_boundless(band, 0, row, size // 6 * 6, rows), 6)
-    now = os.times()
-    return time.perf_counter() - start, now.user + now.system - cpu.user - cpu.system
 
 
 def run_one(block_rows):
@@ -116,12 +81,6 @@ def main():
             default = best['seconds']
     print(f'load average {os.getloadavg()[0]:.1f}; target under {TARGET_S} s: '
           f'{"met" if default < TARGET_S else "NOT met"} ({default:.1f} s)')
-    with tempfile.TemporaryDirectory() as folder:
-        wall, cpu = full_data_band_seconds(folder)
-    print(f'Fully imaged 10 m band (real pixels, lossless JPEG2000): {wall:.1f} s wall, '
-          f'{cpu:.1f} s CPU to read + area-average; a fully imaged tile is about 5.6 such bands: '
-          f'~{5.6 * cpu:.0f} s CPU, ~{5.6 * wall:.0f} s wall at this load '
-          f'({os.getloadavg()[0]:.1f})')
 
 
 if __name__ == '__main__':

@@ -292,3 +292,33 @@ def test_stack_equals_gdal_warp_average_across_jpeg2000_tile_edges(tmp_path):
         expected = warped.ReadAsArray() / 10000.0  # baseline 02.05: no offset
         np.testing.assert_allclose(stack[index][valid], expected[valid], rtol=1e-6,
                                    err_msg=band)
+
+
+def test_decode_level_1_averages_the_10_m_bands_20_m_level_and_keeps_the_others(
+        tmp_path, t32upv_stack):
+    result = stack_l1c(T32UPV, str(tmp_path / 'level1.tif'),
+                       StackOptions(extent=T32UPV_CORNER, decode_level=1, block_rows=7))
+    reduced, dataset = read_stack(result.path)
+    exact, _ = read_stack(t32upv_stack.path)
+    assert dataset.GetMetadataItem('RESAMPLING').startswith('approximate')
+    valid = np.isfinite(exact[0])
+    # At the swath edge the 20 m level blends data with no data: a few partly imaged pixels
+    # (each beside an exact no-data pixel) get a value; no valid pixel is lost.
+    added = np.isfinite(reduced[0]) & ~valid
+    nodata = np.pad(~valid, 1)
+    beside_nodata = nodata[:-2, 1:-1] | nodata[2:, 1:-1] | nodata[1:-1, :-2] | nodata[1:-1, 2:]
+    assert np.isfinite(reduced[0][valid]).all() and 0 < added.sum() < 0.01 * valid.sum()
+    assert beside_nodata[added].all()
+    for index, band in enumerate(L1C_BANDS):
+        if band not in ('B02', 'B03', 'B04', 'B08'):  # 20 m and 60 m pixels: not a power of 2
+            np.testing.assert_array_equal(reduced[index][valid], exact[index][valid], band)
+            continue
+        jp2 = gdal.Open(band_file(T32UPV, band))
+        level1 = jp2.GetRasterBand(1).GetOverview(0).ReadAsArray(0, 0, 480, 300)  # 20 m
+        expected = level1.reshape(100, 3, 160, 3).mean(axis=(1, 3)) / 10000.0
+        np.testing.assert_allclose(reduced[index][valid], expected[valid], rtol=1e-6,
+                                   err_msg=band)
+        assert not np.array_equal(reduced[index][valid], exact[index][valid])  # approximate
+    with pytest.raises(errors.InvalidProductError, match='negative'):
+        stack_l1c(T32UPV, str(tmp_path / 'x.tif'), StackOptions(decode_level=-1))
+
