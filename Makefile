@@ -26,9 +26,13 @@ QGIS_ENV = QT_QPA_PLATFORM=offscreen XDG_RUNTIME_DIR=$(QGIS_HOME)/runtime GDAL_P
 help:
 	@echo "make env | test | demo | zip | deploy | lint | bench | train | qgis_process ARGS='list'"
 
-env: apt-packages $(VENV)/.installed $(VENV)/.installed-dask qgis-profile
+env: apt-packages $(VENV)/.installed $(VENV)/.installed-dask qgis-profile data-link
 
-.PHONY: apt-packages qgis-profile
+.PHONY: apt-packages qgis-profile data-link
+# Training and the tests that need the real data read them under data/ (models/README.md):
+# link it to a shared data folder beside the checkout when there is one and data/ is not set.
+data-link:
+	@test -e data || test ! -d ../shared/data || ln -s ../shared/data data
 apt-packages:
 	@missing=$$(for p in $(APT_PACKAGES); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \

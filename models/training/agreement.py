@@ -12,7 +12,7 @@ from scipy import ndimage
 
 from algorithms.core.sentinel2.bands import L1C_BANDS
 
-from .generator import CLEAR, CLOUD, IGNORED
+from .patches import CLEAR, CLOUD, IGNORED
 
 S2CLOUDLESS_CLOUD = 0.7   # s2cloudless's own mask threshold is 0.4: stay well above it
 S2CLOUDLESS_CLEAR = 0.15  # ... and well below it

@@ -9,17 +9,13 @@ reserved pixels are set to 0 (no data), so no reference class ever sits on one.
 
 import argparse
 import os
-import sys
 
 from osgeo import gdal, ogr
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-if REPO not in sys.path:
-    sys.path.insert(0, REPO)
-
-from algorithms.core.reference.build import ReferenceOutputs, build_reference  # noqa: E402
-from algorithms.core.reference.seeds import SeedPolygons  # noqa: E402
-from models.training import reserved, sources  # noqa: E402
+from algorithms.core.reference.build import ReferenceOutputs, build_reference
+from algorithms.core.reference.seeds import SeedPolygons
+from models.training import reserved, sources
+from models.training.config import REPO, default_data_root
 
 REFERENCES = os.path.join(REPO, 'models', 'training', 'references')
 
@@ -45,7 +41,7 @@ def scene_rasters(data):
 def main(argv=None):
     """Build every reference; print seeds, out-of-bag accuracy and classes per scene."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--data', default=sources.SHARED_DATA)
+    parser.add_argument('--data', default=default_data_root())
     args = parser.parse_args(argv)
     for name, raster, mask in scene_rasters(args.data):
         path = os.path.join(REFERENCES, f'{name}_reference.tif')

@@ -10,18 +10,14 @@ pixels are never evaluated.
 
 import argparse
 import os
-import sys
 
 import numpy as np
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-if REPO not in sys.path:
-    sys.path.insert(0, REPO)
-
-from algorithms.core.detection.inference import read_model  # noqa: E402
-from models.training import datasets, report, reserved, sources  # noqa: E402
-from models.training.agreement import fmask_tests  # noqa: E402
-from models.training.generator import IGNORED, LabelledImage, row_patches, zero_bordered  # noqa: E402
+from algorithms.core.detection.inference import read_model
+from models.training import datasets, report, reserved, sources
+from models.training.agreement import fmask_tests
+from models.training.config import REPO, default_data_root
+from models.training.patches import IGNORED, LabelledImage, row_patches, zero_bordered
 
 BRIGHT_LAND = 0.15  # mean visible (B02-B04) reflectance of 'bright land'
 FIELDS = ('scene', 'detector', 'pixels', 'accuracy', 'recall', 'precision', 'fscore',
@@ -81,8 +77,8 @@ def agreement(classes, predicted, reflectance):
     return row
 
 
-def compare(models, data=sources.SHARED_DATA):
-    """Rows of FIELDS: every detector on every scene's held-out reference pixels."""
+def compare(models, data):
+    """Rows of FIELDS: every detector on every scene's held-out reference pixels under `data`."""
     rows = []
     for name, reflectance, classes, reserved_mask in sources.reference_scenes(data):
         held = heldout_classes(name, reflectance, classes, reserved_mask)
@@ -100,7 +96,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--model', action='append', default=[],
                         help='LABEL=PATH or PATH of an .onnx model (repeatable)')
-    parser.add_argument('--data', default=sources.SHARED_DATA)
+    parser.add_argument('--data', default=default_data_root())
     parser.add_argument('--csv', default=os.path.join(
         REPO, 'models', 'training', 'results', 's2cloudcnn-l1c13-references',
         'reference_agreement.csv'))

@@ -6,13 +6,9 @@ Example: python -m models.training.compare_filters --dataset oncloudn --epochs 3
 import argparse
 import csv
 import os
-import sys
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-if REPO not in sys.path:
-    sys.path.insert(0, REPO)
-
-from models.training import report, train  # noqa: E402
+from models.training import report, train
+from models.training.config import REPO
 
 CANDIDATES = ('4,8,16', '8,16,32', '16,32,64', '32,64,128')
 FIELDS = ('dataset', 'variant', 'filters', 'source', 'accuracy', 'recall', 'precision', 'fscore',

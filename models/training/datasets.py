@@ -1,16 +1,19 @@
-"""Readers that turn labelled rasters into LabelledImage objects for the generator."""
+"""Dataset classes: labelled rasters under a root, read by window as LabelledImage objects."""
 
 import glob
 import os
 import re
+from typing import Callable, Optional
 
 import numpy as np
 from osgeo import gdal
 
 from algorithms.core.detection.model_input import open_bands
+from algorithms.core.grid import Window
 from algorithms.core.sentinel2.bands import L1C_BANDS
 
-from .generator import CLEAR, CLOUD, IGNORED, LabelledImage
+from .config import DATA_ENV
+from .patches import CLEAR, CLOUD, IGNORED, LabelledImage
 
 gdal.UseExceptions()
 
@@ -20,6 +23,25 @@ ALCD_CLOUD = (2, 3)
 ALCD_CLEAR = (4, 5, 6, 7)
 ONCLOUDN_BANDS = ('B02', 'B03', 'B04', 'B08')
 ONCLOUDN_SCALE = 1e-4  # L2A surface reflectance x 10000
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """A dataset's files are not under the root it was given; says which option to change."""
+
+
+def require(path: str, what: str, argument: str = '--data') -> str:
+    """Return `path` if it exists.
+
+    Raises:
+        DatasetNotFoundError: naming `what` was looked for, where, and the option to change.
+
+    """
+    if not os.path.exists(path):
+        raise DatasetNotFoundError(
+            f'{what} not found: {path} does not exist; give the right folder with {argument}'
+            + (f' (or set {DATA_ENV}, or link the shared data to data/ in the repository)'
+               if argument == '--data' else ''))
+    return path
 
 
 def map_classes(values, cloud_values, clear_values):
@@ -33,18 +55,26 @@ def map_classes(values, cloud_values, clear_values):
     return labels
 
 
-def read_image(path, scale=1.0, nodata_all_zero=False):
-    """Read a multi-band raster as float32 reflectance [bands, H, W] with NaN for no data.
+def read_window(dataset: gdal.Dataset, window: Optional[Window] = None) -> np.ndarray:
+    """The pixels of `window` (default: all) of every band of an open raster, [bands, h, w]."""
+    window = window or Window(0, 0, dataset.RasterXSize, dataset.RasterYSize)
+    data = dataset.ReadAsArray(window.col, window.row, window.width, window.height)
+    return data.reshape(dataset.RasterCount, window.height, window.width)
+
+
+def read_image(path: str, scale: float = 1.0, nodata_all_zero: bool = False,
+               window: Optional[Window] = None) -> np.ndarray:
+    """Read a multi-band raster as float32 reflectance [bands, h, w] with NaN for no data.
 
     Args:
         path: any GDAL raster.
         scale: factor to reflectance (unit 1), e.g. 1e-4 for reflectance x 10000.
         nodata_all_zero: also treat pixels that are 0 in every band as no data.
+        window: the pixels to read (default: the whole raster).
 
     """
     dataset = gdal.Open(path)
-    data = dataset.ReadAsArray().astype(np.float32).reshape(dataset.RasterCount,
-                                                            dataset.RasterYSize, -1)
+    data = read_window(dataset, window).astype(np.float32)
     invalid = np.zeros(data.shape[1:], bool)
     for index in range(dataset.RasterCount):
         nodata = dataset.GetRasterBand(index + 1).GetNoDataValue()
@@ -103,19 +133,35 @@ def read_pair(image_path, label_path, cloud_values, clear_values, bands=L1C_BAND
     return LabelledImage(name, reflectance, labels)
 
 
-def read_oncloudn(root, chips=None):
-    """Read the On Cloud N chips under `root` (features/<chip>/B0x.tif, labels/<chip>.tif)."""
-    chips = chips or sorted(os.listdir(os.path.join(root, 'features')))
-    images = []
-    for chip in chips:
-        paths = [os.path.join(root, 'features', chip, f'{band}.tif') for band in ONCLOUDN_BANDS]
-        reflectance = np.concatenate([read_image(p) for p in paths]) * ONCLOUDN_SCALE
+class OnCloudN:
+    """The On Cloud N chips under `root`: features/<chip>/<band>.tif and labels/<chip>.tif.
+
+    Items are LabelledImage objects (L2A surface reflectance, unit 1; label 1 cloud, 0 clear)
+    of `window` of each chip (default: the whole chip), with the `bands` in that order.
+    """
+
+    def __init__(self, root: str, bands: tuple = ONCLOUDN_BANDS,
+                 chips: Optional[list] = None, window: Optional[Window] = None):
+        self.root, self.bands, self.window = root, tuple(bands), window
+        features = require(os.path.join(root, 'features'),
+                           'On Cloud N chips (features/<chip>/B0x.tif)')
+        self.chips = chips or sorted(os.listdir(features))
+
+    def __len__(self) -> int:
+        return len(self.chips)
+
+    def __getitem__(self, index: int) -> LabelledImage:
+        chip = self.chips[index]
+        paths = [os.path.join(self.root, 'features', chip, f'{band}.tif') for band in self.bands]
+        reflectance = np.concatenate([read_image(require(path, f'band of chip {chip}'),
+                                                 window=self.window)
+                                      for path in paths]) * ONCLOUDN_SCALE
         reflectance[:, (reflectance == 0).all(axis=0)] = np.nan
-        labels = map_classes(gdal.Open(os.path.join(root, 'labels', f'{chip}.tif'))
-                             .ReadAsArray(), (1,), (0,))
+        label_file = require(os.path.join(self.root, 'labels', f'{chip}.tif'),
+                             f'label of chip {chip}')
+        labels = map_classes(read_window(gdal.Open(label_file), self.window)[0], (1,), (0,))
         labels[~np.isfinite(reflectance).all(axis=0)] = IGNORED
-        images.append(LabelledImage(chip, reflectance, labels))
-    return images
+        return LabelledImage(chip, reflectance, labels)
 
 
 def blue_rule_agreement(image, blue='B02', bands=ONCLOUDN_BANDS, threshold=0.15):
@@ -156,28 +202,49 @@ def find_l1c_product(product_dir):
         'that folder, or beside it with the same tile and date in its name')
 
 
-def read_alcd(root, stack_dir, stack_product):
-    """Every ALCD reference product under `root` as LabelledImage (13 bands, 60 m).
+class AlcdReferences:
+    """The ALCD reference products under `root` (<product>/Classification/classification_map.tif).
 
-    Args:
-        root: folder holding <product>/Classification/classification_map.tif folders.
-        stack_dir: where the 60 m stacks are written (re-used when present).
-        stack_product: callable(product_path, stack_path) writing the 13-band stack.
-
+    Items are LabelledImage objects (L1C TOA reflectance at 60 m, the `bands` in that order):
+    each product's L1C (inside its folder or beside it) is stacked once into `stacks` by
+    `stack_product(product_path, stack_path)`.
     """
-    maps = sorted(glob.glob(os.path.join(root, '*', 'Classification', 'classification_map.tif')))
-    if not maps:
-        raise FileNotFoundError(f'no <product>/Classification/classification_map.tif under {root}')
-    images = []
-    for class_map in maps:
+
+    def __init__(self, root: str, stacks: str, stack_product: Callable[[str, str], None],
+                 bands: tuple = L1C_BANDS):
+        self.stacks, self.stack_product, self.bands = stacks, stack_product, tuple(bands)
+        pattern = os.path.join(require(root, 'ALCD reference folder'), '*', 'Classification',
+                               'classification_map.tif')
+        self.maps = sorted(glob.glob(pattern))
+        if not self.maps:
+            raise DatasetNotFoundError(f'no <product>/Classification/classification_map.tif '
+                                       f'under {root}; give the ALCD folder with --data')
+
+    def __len__(self) -> int:
+        return len(self.maps)
+
+    def __getitem__(self, index: int) -> LabelledImage:
+        class_map = self.maps[index]
         product_dir = os.path.dirname(os.path.dirname(class_map))
         name = os.path.basename(product_dir)
-        stack = os.path.join(stack_dir, f'{name}_stack60.tif')
+        stack = os.path.join(self.stacks, f'{name}_stack60.tif')
         if not os.path.exists(stack):
-            os.makedirs(stack_dir, exist_ok=True)
-            stack_product(find_l1c_product(product_dir), stack)
-        images.append(read_pair(stack, class_map, ALCD_CLOUD, ALCD_CLEAR, name=name))
-    return images
+            os.makedirs(self.stacks, exist_ok=True)
+            self.stack_product(find_l1c_product(product_dir), stack)
+        return read_pair(stack, class_map, ALCD_CLOUD, ALCD_CLEAR, self.bands, name=name)
+
+
+def valid_window(reflectance: np.ndarray) -> Window:
+    """The smallest window holding every pixel valid in all bands of [bands, H, W]."""
+    valid = np.isfinite(reflectance).all(axis=0)
+    rows, columns = np.flatnonzero(valid.any(axis=1)), np.flatnonzero(valid.any(axis=0))
+    return Window(int(columns[0]), int(rows[0]), int(columns[-1] - columns[0] + 1),
+                  int(rows[-1] - rows[0] + 1))
+
+
+def crop(array: np.ndarray, window: Window) -> np.ndarray:
+    """The `window` of the last two axes of `array`."""
+    return array[..., window.row:window.row + window.height, window.col:window.col + window.width]
 
 
 def split_column(labels, fraction):

@@ -9,15 +9,12 @@ import sys
 
 import numpy as np
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-if REPO not in sys.path:
-    sys.path.insert(0, REPO)
-
-from algorithms.core.detection.inference import read_model  # noqa: E402
-from models.training import datasets, report  # noqa: E402
-from models.training.agreement import agreement_labels  # noqa: E402
-from models.training.generator import row_patches, zero_bordered  # noqa: E402
-from models.training.sources import SHARED_DATA, read_betsiboka  # noqa: E402
+from algorithms.core.detection.inference import read_model
+from models.training import datasets, report
+from models.training.agreement import agreement_labels
+from models.training.config import REPO, default_data_root
+from models.training.patches import row_patches, zero_bordered
+from models.training.sources import L1cScenes
 
 S2CLOUDLESS_THRESHOLD = 0.4  # s2cloudless's own default mask threshold
 
@@ -64,7 +61,7 @@ def main(model_path=None, results=None):
     """Write the figure and the CNN-vs-s2cloudless agreement over all held-out pixels."""
     model_path = model_path or os.path.join(REPO, 'models', 's2cloudcnn-l1c13.onnx')
     results = results or os.path.join(REPO, 'models', 'training', 'results', 's2cloudcnn-l1c13')
-    reflectance = read_betsiboka()
+    reflectance = L1cScenes(default_data_root(), {}, crop_betsiboka=False)[0].reflectance
     labels, details = agreement_labels(reflectance)
     cut = datasets.split_column(labels, 0.25)
     cnn = predict_scene(model_path, reflectance)
@@ -87,7 +84,8 @@ def chip_figure(chip, model_path=None, results=None):
     """Figure of an On Cloud N chip: image, human labels, rgbn P(cloud)."""
     model_path = model_path or os.path.join(REPO, 'models', 's2cloudcnn-rgbn.onnx')
     results = results or os.path.join(REPO, 'models', 'training', 'results', 's2cloudcnn-rgbn')
-    image = datasets.read_oncloudn(os.path.join(SHARED_DATA, 'labelled', 'oncloudn'), [chip])[0]
+    image = datasets.OnCloudN(os.path.join(default_data_root(), 'labelled', 'oncloudn'),
+                              chips=[chip])[0]
     rgb = np.clip(image.reflectance[[2, 1, 0]].transpose(1, 2, 0) * 3, 0, 1)
     _figure(os.path.join(results, f'{chip}_labels_vs_cnn.png'), rgb, [
         ('human labels', image.labels, (0, 1)),

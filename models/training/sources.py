@@ -7,16 +7,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from algorithms.core.detection.model_input import INTEGER_SCALE
+from algorithms.core.grid import Window
 from algorithms.core.sentinel2.bands import L1C_BANDS
 
-from . import datasets, reserved, synthetic
+from . import datasets, reserved
 from .agreement import agreement_labels
-from .generator import IGNORED, LabelledImage
+from .config import REPO, STACKS, TrainConfig
+from .patches import IGNORED, LabelledImage
 from .synthetic import synthetic_images
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SHARED_DATA = os.path.join(os.path.dirname(REPO), 'shared', 'data')
-STACKS = os.path.join(REPO, 'build', 'training', 'stacks')
 BETSIBOKA = ('toa', 'betsiboka_toa13.tif')  # TOA reflectance x 10000, 13 bands, no offset
 # Real L1C products big enough to train on (the Toulouse crops are 4 x 4 valid pixels at 60 m).
 L1C_PRODUCTS = ('S2A_MSIL1C_20170430T103021_N0205_R108_T32UPV_20170430T103024.SAFE.zip',
@@ -26,7 +25,6 @@ L1C_PRODUCTS = ('S2A_MSIL1C_20170430T103021_N0205_R108_T32UPV_20170430T103024.SA
 # Free L1C scenes with a committed ALCD-style reference (the T32UPV 2017 strip is reserved).
 FREE_L1C = {'T32UPV_20151207': L1C_PRODUCTS[1]}
 REFERENCES = os.path.join(REPO, 'models', 'training', 'references')
-CLOUD_TYPES = ','.join(synthetic.DEFAULT_TYPES)
 
 # Held-out On Cloud N chips: two with both classes from two countries, one all cloud, one all
 # clear (a seeded draw gave a set with almost no cloud edges to validate on).
@@ -62,69 +60,88 @@ def stack_product(product, stack_path):
     stack_l1c(product, stack_path)
 
 
-def read_betsiboka(data=SHARED_DATA):
-    """The shared Betsiboka scene as reflectance (unit 1) [13, H, W]."""
-    return datasets.read_image(os.path.join(data, *BETSIBOKA), INTEGER_SCALE)
-
-
-def _crop_to_valid(reflectance):
-    valid = np.isfinite(reflectance).all(axis=0)
-    rows, columns = np.flatnonzero(valid.any(axis=1)), np.flatnonzero(valid.any(axis=0))
-    return reflectance[:, rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1]
-
-
-def _stack_of(data, product):
-    """The 60 m stack of a shared L1C product (made once under build/training/stacks)."""
-    stack = os.path.join(STACKS, product.split('.')[0] + '_60m.tif')
+def _stack_of(data, product, stacks):
+    """The 60 m stack of an L1C product under data/l1c (made once in `stacks`)."""
+    stack = os.path.join(stacks, product.split('.')[0] + '_60m.tif')
     if not os.path.exists(stack):
-        os.makedirs(STACKS, exist_ok=True)
-        stack_product(os.path.join(data, 'l1c', product), stack)
+        source = datasets.require(os.path.join(data, 'l1c', product), 'L1C product')
+        os.makedirs(stacks, exist_ok=True)
+        stack_product(source, stack)
     return stack
 
 
-def free_l1c_stacks(data):
+@dataclass
+class Scene:
+    """One real scene: reflectance, the window of raster `grid` it covers, reserved pixels."""
+
+    name: str
+    reflectance: np.ndarray
+    grid: str
+    window: Window
+    reserved: np.ndarray
+
+
+class L1cScenes:
+    """The free real L1C scenes under a data root (shared/data/README.md layout).
+
+    Items are Scenes: first Betsiboka (TOA, its reserved blocks marked), then the 60 m stack
+    (made once in `stacks`) of each product of `products` {scene name: file under l1c/} that
+    is not reserved, with the `bands` in that order; each cropped to its valid pixels when
+    `crop_valid` (Betsiboka is cropped only in `crop_betsiboka`).
+    """
+
+    def __init__(self, root: str, products: dict, stacks: str = STACKS,
+                 bands: tuple = L1C_BANDS, crop_betsiboka: bool = True):
+        self.root, self.stacks, self.bands = require_root(root), stacks, tuple(bands)
+        self.products = {name: product for name, product in products.items()
+                         if not reserved.is_reserved_product(product)}
+        self.crop_betsiboka = crop_betsiboka
+
+    def __len__(self) -> int:
+        return 1 + len(self.products)
+
+    def __getitem__(self, index: int) -> Scene:
+        if index == 0:
+            path = datasets.require(os.path.join(self.root, *BETSIBOKA), 'Betsiboka scene')
+            reflectance = datasets.select_bands(
+                path, datasets.read_image(path, INTEGER_SCALE), self.bands)
+            scene = Scene('betsiboka', reflectance, path, Window(0, 0, *reflectance.shape[:0:-1]),
+                          reserved.betsiboka_reserved(self.root))
+            return _cropped(scene) if self.crop_betsiboka else scene
+        name, product = list(self.products.items())[index - 1]
+        stack = _stack_of(self.root, product, self.stacks)
+        reflectance = datasets.select_bands(stack, datasets.read_image(stack), self.bands)
+        return _cropped(Scene(name, reflectance, stack, Window(0, 0, *reflectance.shape[:0:-1]),
+                              np.zeros(reflectance.shape[1:], bool)))
+
+
+def require_root(root):
+    """`root` if it exists (DatasetNotFoundError naming --data otherwise)."""
+    return datasets.require(root, 'data root (toa/, l1c/, reserved/)')
+
+
+def _cropped(scene):
+    window = datasets.valid_window(scene.reflectance)
+    return Scene(scene.name, datasets.crop(scene.reflectance, window), scene.grid, window,
+                 datasets.crop(scene.reserved, window))
+
+
+def free_l1c_stacks(data, stacks=STACKS):
     """(scene name, 60 m stack) of each shared L1C product with a committed reference."""
     for name, product in FREE_L1C.items():
-        yield name, _stack_of(data, product)
+        yield name, _stack_of(data, product, stacks)
 
 
-def _valid_window(reflectance):
-    valid = np.isfinite(reflectance).all(axis=0)
-    rows, columns = np.flatnonzero(valid.any(axis=1)), np.flatnonzero(valid.any(axis=0))
-    return slice(rows[0], rows[-1] + 1), slice(columns[0], columns[-1] + 1)
-
-
-def reference_scenes(data):
+def reference_scenes(data, stacks=STACKS):
     """(name, reflectance [13, h, w], ALCD classes [h, w], reserved [h, w]) per scene.
 
     Each free scene with a committed reference (models/training/references), cropped to its
     valid pixels; `reserved` marks the pixels kept for the independent test.
     """
-    scenes = [('betsiboka', read_betsiboka(data), os.path.join(data, *BETSIBOKA),
-               reserved.betsiboka_reserved(data))]
-    for name, stack in free_l1c_stacks(data):
-        reflectance = datasets.select_bands(stack, datasets.read_image(stack), L1C_BANDS)
-        scenes.append((name, reflectance, stack, np.zeros(reflectance.shape[1:], bool)))
-    for name, reflectance, grid_of, reserved_mask in scenes:
-        classes = datasets.labels_on_grid(os.path.join(REFERENCES, f'{name}_reference.tif'),
-                                          grid_of)
-        window = _valid_window(reflectance)
-        yield name, reflectance[(slice(None), *window)], classes[window], reserved_mask[window]
-
-
-def _l1c_scenes(data):
-    """(name, reflectance, reserved mask) of Betsiboka and the free L1C products."""
-    scenes = [('betsiboka', read_betsiboka(data), reserved.betsiboka_reserved(data))]
-    for product in L1C_PRODUCTS:
-        if reserved.is_reserved_product(product):
-            continue
-        stack = _stack_of(data, product)
-        name = '_'.join(product.split('_')[:3] if 'OPER' not in product else
-                        product.split('_')[:2] + product.split('_')[7:8])
-        reflectance = datasets.select_bands(stack, datasets.read_image(stack), L1C_BANDS)
-        reflectance = _crop_to_valid(reflectance)
-        scenes.append((name, reflectance, np.zeros(reflectance.shape[1:], bool)))
-    return scenes
+    for scene in L1cScenes(data, FREE_L1C, stacks):
+        classes = datasets.labels_on_grid(os.path.join(REFERENCES, f'{scene.name}_reference.tif'),
+                                          scene.grid)
+        yield scene.name, scene.reflectance, datasets.crop(classes, scene.window), scene.reserved
 
 
 def _add_free_parts(images, reserved_mask, split, train, heldout):
@@ -142,18 +159,24 @@ def _add_free_parts(images, reserved_mask, split, train, heldout):
         heldout.append(heldout_part)
 
 
-def _l1c_agreement(args):
-    data = args.data or SHARED_DATA
+def _product_scene_name(product):
+    parts = product.split('_')
+    return '_'.join(parts[:3] if 'OPER' not in product else parts[:2] + parts[7:8])
+
+
+def _l1c_agreement(config):
     train, heldout, notes = [], [], []
-    for index, (name, reflectance, reserved_mask) in enumerate(_l1c_scenes(data)):
-        labels, details = agreement_labels(reflectance)
-        notes.append(f"{name}: {details['valid']} valid px, {details['cloud']} cloud and "
+    products = {_product_scene_name(product): product for product in L1C_PRODUCTS}
+    scenes = L1cScenes(config.data_root(), products, config.stacks, crop_betsiboka=False)
+    for index, scene in enumerate(scenes):
+        labels, details = agreement_labels(scene.reflectance)
+        notes.append(f"{scene.name}: {details['valid']} valid px, {details['cloud']} cloud and "
                      f"{details['clear']} clear by agreement, {details['disagree']} in conflict")
-        image = LabelledImage(name, reflectance, reserved.without_reserved(labels,
-                                                                            reserved_mask))
-        layers = synthetic_images(image, args.synthetic, seed=args.seed * 1000 + index)
-        cut = datasets.split_column(image.labels, args.heldout_fraction)
-        _add_free_parts([image, *layers], reserved_mask,
+        image = LabelledImage(scene.name, scene.reflectance,
+                              reserved.without_reserved(labels, scene.reserved))
+        layers = synthetic_images(image, config.synthetic, seed=config.seed * 1000 + index)
+        cut = datasets.split_column(image.labels, config.heldout_fraction)
+        _add_free_parts([image, *layers], scene.reserved,
                         functools.partial(datasets.split_region, cut=cut), train, heldout)
     return Dataset(
         model_id='s2cloudcnn-l1c13-agreement', bands=L1C_BANDS, resolution_m=60.0,
@@ -170,18 +193,15 @@ def _l1c_agreement(args):
         train=train, heldout=heldout, notes=notes)
 
 
-def _oncloudn(args):
-    root = args.data or os.path.join(SHARED_DATA, 'labelled', 'oncloudn')
-    images = datasets.read_oncloudn(root)
+def _oncloudn(config):
+    images = list(datasets.OnCloudN(config.data_root('labelled', 'oncloudn')))
     agreement = {image.name: datasets.blue_rule_agreement(image) for image in images}
-    usable = [i for i in images if agreement[i.name] >= args.label_screen]
-    conflicting = [i for i in images if agreement[i.name] < args.label_screen]
+    usable = [i for i in images if agreement[i.name] >= config.label_screen]
+    conflicting = [i for i in images if agreement[i.name] < config.label_screen]
     for image in conflicting:
         image.source = 'label-conflict'
     names = [image.name for image in usable]
-    if not args.heldout and set(ONCLOUDN_HELDOUT) <= set(names):
-        args.heldout = ','.join(ONCLOUDN_HELDOUT)
-    held = _choose_heldout(names, args)
+    held = _choose_heldout(names, config, ONCLOUDN_HELDOUT)
     notes = [f'{name}: human label agrees with blue > 0.15 on {value:.2f} of pixels'
              for name, value in sorted(agreement.items())]
     return Dataset(
@@ -190,7 +210,7 @@ def _oncloudn(args):
         trained_on=f'On Cloud N chips (Sentinel-2 L2A B02 B03 B04 B08, 10 m, human labels): '
                    f'training chips {sorted(i.name for i in usable if i.name not in held)}; '
                    f'held-out chips {sorted(held)}; chips whose labels contradict their '
-                   f'image (blue-rule agreement < {args.label_screen}) not trained on: '
+                   f'image (blue-rule agreement < {config.label_screen}) not trained on: '
                    f'{sorted(i.name for i in conflicting)}',
         heldout_nature='agreement with human labels on held-out chips (chip-level split); '
                        "'label-conflict' = chips left out because their labels contradict "
@@ -199,63 +219,66 @@ def _oncloudn(args):
         heldout=[i for i in usable if i.name in held] + conflicting, notes=notes)
 
 
-def _choose_heldout(names, args):
-    if args.heldout:
-        held = set(args.heldout.split(','))
+def _choose_heldout(names, config, preferred=()):
+    """config.heldout, else `preferred` if all are among `names`, else a seeded draw."""
+    if not config.heldout and preferred and set(preferred) <= set(names):
+        return set(preferred)
+    if config.heldout:
+        held = set(config.heldout)
         unknown = held - set(names)
         if unknown:
             raise ValueError(f'--heldout names {sorted(unknown)} are not among {names}')
         return held
-    count = max(1, int(round(len(names) * args.heldout_fraction)))
-    order = np.random.default_rng(args.seed).permutation(len(names))
+    count = max(1, int(round(len(names) * config.heldout_fraction)))
+    order = np.random.default_rng(config.seed).permutation(len(names))
     return {names[i] for i in order[:count]}
 
 
-def _alcd(args):
-    if not args.data:
-        raise ValueError('--dataset alcd needs --data: the folder of ALCD reference products')
-    images = datasets.read_alcd(args.data, STACKS, stack_product)
-    held = _choose_heldout([image.name for image in images], args)
+def _alcd(config):
+    if not config.data:
+        raise datasets.DatasetNotFoundError(
+            '--dataset alcd needs --data: the folder of ALCD reference products')
+    images = list(datasets.AlcdReferences(config.data, config.stacks, stack_product))
+    held = _choose_heldout([image.name for image in images], config)
     return Dataset(
         model_id='s2cloudcnn-alcd', bands=L1C_BANDS, resolution_m=60.0,
         input_kind='toa_reflectance',
         trained_on=f'ALCD reference masks (Baetens et al. 2019) of '
-                   f'{len(images) - len(held)} L1C products in {args.data}',
+                   f'{len(images) - len(held)} L1C products in {config.data}',
         heldout_nature=f'agreement with ALCD reference masks of held-out products {sorted(held)}',
         train=[i for i in images if i.name not in held],
         heldout=[i for i in images if i.name in held])
 
 
-def _integers(text):
-    return tuple(int(value) for value in text.split(',') if value.strip())
-
-
-def _pair(args):
-    if not (args.image and args.labels):
-        raise ValueError('--dataset pair needs --image and --labels')
-    image = datasets.read_pair(args.image, args.labels, _integers(args.cloud_values),
-                               _integers(args.clear_values), scale=args.scale)
-    cut = datasets.split_column(image.labels, args.heldout_fraction)
+def _pair(config):
+    if not (config.image and config.labels):
+        raise datasets.DatasetNotFoundError('--dataset pair needs --image and --labels')
+    image = datasets.read_pair(datasets.require(config.image, 'image raster', '--image'),
+                               datasets.require(config.labels, 'label raster', '--labels'),
+                               config.cloud_values, config.clear_values, scale=config.scale)
+    cut = datasets.split_column(image.labels, config.heldout_fraction)
     train, heldout = datasets.split_region(image, cut)
+    values = {side: ','.join(map(str, getattr(config, f'{side}_values')))
+              for side in ('cloud', 'clear')}
     return Dataset(
         model_id='s2cloudcnn-custom', bands=L1C_BANDS, resolution_m=60.0,
         input_kind='toa_reflectance',
-        trained_on=f'{args.image} with labels {args.labels} (cloud {args.cloud_values}, '
-                   f'clear {args.clear_values}), west part',
+        trained_on=f'{config.image} with labels {config.labels} (cloud {values["cloud"]}, '
+                   f'clear {values["clear"]}), west part',
         heldout_nature='agreement with the given labels in the held-out east part',
         train=[train], heldout=[heldout])
 
 
-def _l1c_references(args):
-    data = args.data or SHARED_DATA
+def _l1c_references(config):
     train, heldout, notes = [], [], []
-    types = args.cloud_types.split(',')
-    for index, (name, reflectance, classes, reserved_mask) in enumerate(reference_scenes(data)):
+    types = list(config.cloud_types)
+    scenes = reference_scenes(config.data_root(), config.stacks)
+    for index, (name, reflectance, classes, reserved_mask) in enumerate(scenes):
         labels = datasets.map_classes(classes, datasets.ALCD_CLOUD, datasets.ALCD_CLEAR)
         labels[~np.isfinite(reflectance).all(axis=0)] = IGNORED
         image = LabelledImage(name, reflectance, reserved.without_reserved(labels,
                                                                             reserved_mask))
-        layers = synthetic_images(image, args.synthetic, args.seed * 1000 + index, types)
+        layers = synthetic_images(image, config.synthetic, config.seed * 1000 + index, types)
         notes.append(f'{name}: {int((image.labels == 1).sum())} cloud, '
                      f'{int((image.labels == 0).sum())} clear reference pixels, '
                      f'{int(reserved_mask.sum())} reserved pixels never a target')
@@ -276,12 +299,16 @@ def _l1c_references(args):
         train=train, heldout=heldout, notes=notes)
 
 
-DATASETS = {'l1c-references': _l1c_references, 'l1c-agreement': _l1c_agreement,
-            'oncloudn': _oncloudn, 'alcd': _alcd,
-            'pair': _pair}
+# Dataset name (train.py --dataset) -> builder of its Dataset from a TrainConfig.
+BUILDERS = {'l1c-references': _l1c_references, 'l1c-agreement': _l1c_agreement,
+            'oncloudn': _oncloudn, 'alcd': _alcd, 'pair': _pair}
 
 
-def load(args):
-    """Build the Dataset named by args.dataset."""
-    return DATASETS[args.dataset](args)
+def load(config: TrainConfig) -> Dataset:
+    """Build the Dataset named by config.dataset.
 
+    Raises:
+        DatasetNotFoundError: its files are not where the config says (names the option).
+
+    """
+    return BUILDERS[config.dataset](config)

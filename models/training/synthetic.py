@@ -23,7 +23,7 @@ from scipy import ndimage
 
 from algorithms.core.sentinel2.bands import L1C_BANDS
 
-from .generator import CLOUD, IGNORED, LabelledImage
+from .patches import CLOUD, IGNORED, LabelledImage
 
 CLOUD_TAU = 0.5
 # k per band in L1C_BANDS order (B01..B08, B8A, B09, B10, B11, B12).

@@ -5,69 +5,96 @@ Example: python -m models.training.train --dataset oncloudn --epochs 2 --steps 5
 
 import argparse
 import os
-import sys
 import time
+from dataclasses import asdict
 
 import numpy as np
 import torch
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-if REPO not in sys.path:
-    sys.path.insert(0, REPO)
-
-from algorithms.core.detection.contract import VARIANTS, ModelMetadata  # noqa: E402
-from models.training import report, sources  # noqa: E402
-from models.training.export import check_export, export_onnx  # noqa: E402
-from models.training.generator import RowGenerator, band_statistics, row_patches, zero_bordered  # noqa: E402
-from models.training.network import DEFAULT_FILTERS, CloudCnn  # noqa: E402
+from algorithms.core.detection.contract import VARIANTS, ModelMetadata
+from models.training import report, sources
+from models.training.config import DATA_ENV, REPO, TrainConfig
+from models.training.export import check_export, export_onnx
+from models.training.network import CloudCnn
+from models.training.patches import band_statistics, row_patches, zero_bordered
+from models.training.samplers import RowSampler
 
 VERSION = '1.0.0'
 THRESHOLD = 0.5
 
 
-def parse_args(argv=None):
-    """Command-line options; every default is the shipped model's recipe."""
+def _integers(text):
+    return tuple(int(value) for value in text.split(',') if value.strip())
+
+
+def _names(text):
+    return tuple(value for value in text.split(',') if value)
+
+
+def _text(values):
+    return ','.join(map(str, values))
+
+
+# Options given as comma-separated text on the command line, and how each becomes a field.
+_LISTS = {'cloud_values': _integers, 'clear_values': _integers, 'filters': _integers,
+          'heldout': _names, 'cloud_types': _names}
+
+
+def parse_args(argv=None) -> TrainConfig:
+    """The TrainConfig of a command line; every default is TrainConfig's."""
+    default = TrainConfig()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--dataset', choices=sorted(sources.DATASETS), default='l1c-references')
-    parser.add_argument('--data', help='dataset folder (default: the shared data of this repo)')
+    parser.add_argument('--dataset', choices=sorted(sources.BUILDERS), default=default.dataset)
+    parser.add_argument('--data', help=f'dataset folder (default: under ${DATA_ENV} or the '
+                        "repository's data/ folder, a link to the shared data)")
     parser.add_argument('--image', help='--dataset pair: image raster (band descriptions)')
     parser.add_argument('--labels', help='--dataset pair: label raster')
-    parser.add_argument('--cloud-values', default='2,3', help='pair: label values = cloud')
-    parser.add_argument('--clear-values', default='4,5,6,7', help='pair: values = clear')
-    parser.add_argument('--scale', type=float, default=1.0, help='pair: value -> reflectance')
-    parser.add_argument('--heldout', default='', help='comma-separated image names to hold '
-                        'out (alcd, oncloudn); default: a seeded choice')
-    parser.add_argument('--heldout-fraction', type=float, default=0.25)
-    parser.add_argument('--label-screen', type=float, default=0.7, help='oncloudn: leave '
-                        'out chips whose labels agree with "blue > 0.15" on less than this')
-    parser.add_argument('--variant', choices=VARIANTS, default='leakyrelu')
-    parser.add_argument('--filters', default=','.join(map(str, DEFAULT_FILTERS)))
-    parser.add_argument('--epochs', type=int, default=10)
-    parser.add_argument('--steps', type=int, default=300, help='batches (image rows) per epoch')
-    parser.add_argument('--heldout-steps', type=int, default=60)
-    parser.add_argument('--learning-rate', type=float, default=1e-3)
-    parser.add_argument('--synthetic', type=int, default=6, help='l1c-agreement: synthetic '
-                        'cloud layers per scene')
-    parser.add_argument('--cloud-types', default=sources.CLOUD_TYPES, help='l1c-references: '
-                        'synthetic cloud types, cycled over the layers')
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--threads', type=int, default=1)
+    parser.add_argument('--cloud-values', default=_text(default.cloud_values),
+                        help='pair: label values = cloud')
+    parser.add_argument('--clear-values', default=_text(default.clear_values),
+                        help='pair: values = clear')
+    parser.add_argument('--scale', type=float, default=default.scale,
+                        help='pair: value -> reflectance')
+    parser.add_argument('--heldout', default=_text(default.heldout),
+                        help='comma-separated image names to hold out (alcd, oncloudn); '
+                        'default: a seeded choice')
+    parser.add_argument('--heldout-fraction', type=float, default=default.heldout_fraction)
+    parser.add_argument('--label-screen', type=float, default=default.label_screen,
+                        help='oncloudn: leave out chips whose labels agree with '
+                        '"blue > 0.15" on less than this')
+    parser.add_argument('--variant', choices=VARIANTS, default=default.variant)
+    parser.add_argument('--filters', default=_text(default.filters))
+    parser.add_argument('--epochs', type=int, default=default.epochs)
+    parser.add_argument('--steps', type=int, default=default.steps,
+                        help='batches (image rows) per epoch')
+    parser.add_argument('--heldout-steps', type=int, default=default.heldout_steps)
+    parser.add_argument('--learning-rate', type=float, default=default.learning_rate)
+    parser.add_argument('--synthetic', type=int, default=default.synthetic,
+                        help='l1c-agreement, l1c-references: synthetic cloud layers per scene')
+    parser.add_argument('--cloud-types', default=_text(default.cloud_types),
+                        help='l1c-references: synthetic cloud types, cycled over the layers')
+    parser.add_argument('--seed', type=int, default=default.seed)
+    parser.add_argument('--threads', type=int, default=default.threads)
     parser.add_argument('--model-id', help='default: from the dataset')
     parser.add_argument('--output', help='ONNX path (default: models/<model-id>.onnx)')
     parser.add_argument('--results', help='records folder (default: '
                         'models/training/results/<model-id>)')
-    parser.add_argument('--metric-stride', type=int, default=1,
+    parser.add_argument('--metric-stride', type=int, default=default.metric_stride,
                         help='evaluate every n-th row and column of held-out images')
-    return parser.parse_args(argv)
+    parser.add_argument('--stacks', default=default.stacks, help='where L1C products are '
+                        'stacked at 60 m for training (re-used when present)')
+    args = vars(parser.parse_args(argv))
+    return TrainConfig(**{name: _LISTS[name](value) if name in _LISTS else value
+                          for name, value in args.items()})
 
 
-def run_epoch(model, generator, steps, optimiser=None):
+def run_epoch(model, sampler, steps, optimiser=None):
     """One pass of `steps` batches; trains when an optimiser is given. Returns (loss, acc)."""
     model.train(optimiser is not None)
     loss_sum = correct = count = 0
     loss_function = torch.nn.BCEWithLogitsLoss(reduction='sum')
     for _ in range(steps):
-        patches, labels = generator.batch()
+        patches, labels = sampler.batch()
         patches, labels = torch.from_numpy(patches), torch.from_numpy(labels)[:, None]
         with torch.set_grad_enabled(optimiser is not None):
             logits = model(patches)
@@ -82,21 +109,21 @@ def run_epoch(model, generator, steps, optimiser=None):
     return loss_sum / count, correct / count
 
 
-def fit(model, train_images, heldout_images, args, log=print):
+def fit(model, train_images, heldout_images, config, log=print):
     """Adam + binary cross-entropy over epochs x steps; returns the per-epoch history."""
-    optimiser = torch.optim.Adam(model.parameters(), lr=args.learning_rate)
-    train_gen = RowGenerator(train_images, seed=args.seed)
+    optimiser = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    train_sampler = RowSampler(train_images, seed=config.seed)
     # Chips kept out for contradicting labels are evaluated at the end, not monitored.
-    heldout_gen = RowGenerator([i for i in heldout_images if i.source != 'label-conflict'],
-                               seed=args.seed + 1)
+    heldout_sampler = RowSampler([i for i in heldout_images if i.source != 'label-conflict'],
+                                 seed=config.seed + 1)
     history = []
-    for epoch in range(1, args.epochs + 1):
+    for epoch in range(1, config.epochs + 1):
         start = time.perf_counter()
-        train_loss, train_acc = run_epoch(model, train_gen, args.steps, optimiser)
-        heldout_loss, heldout_acc = run_epoch(model, heldout_gen, args.heldout_steps)
+        train_loss, train_acc = run_epoch(model, train_sampler, config.steps, optimiser)
+        heldout_loss, heldout_acc = run_epoch(model, heldout_sampler, config.heldout_steps)
         history.append({'epoch': epoch, 'train_loss': train_loss, 'train_accuracy': train_acc,
                         'heldout_loss': heldout_loss, 'heldout_accuracy': heldout_acc})
-        log(f'epoch {epoch}/{args.epochs}: loss {train_loss:.4f} acc {train_acc:.4f} | '
+        log(f'epoch {epoch}/{config.epochs}: loss {train_loss:.4f} acc {train_acc:.4f} | '
             f'held-out loss {heldout_loss:.4f} acc {heldout_acc:.4f} '
             f'({time.perf_counter() - start:.1f} s)')
     return history
@@ -136,10 +163,10 @@ def evaluate(model, images, stride=1):
 
 def sample_patches(images, count, seed):
     """Up to `count` labelled patches of `images` (for the export check)."""
-    generator = RowGenerator(images, seed=seed)
+    sampler = RowSampler(images, seed=seed)
     patches = []
     while sum(len(p) for p in patches) < count:
-        patches.append(generator.batch()[0])
+        patches.append(sampler.batch()[0])
     return np.concatenate(patches)[:count]
 
 
@@ -168,40 +195,45 @@ def write_records(results, title, history, per_image, pooled, summary):
     report.write_json(os.path.join(results, 'summary.json'), summary)
 
 
-def main(argv=None):
-    """Train one model from the command line; write the ONNX file and its records."""
-    args = parse_args(argv)
-    torch.manual_seed(args.seed)
-    torch.set_num_threads(args.threads)
+def train(config: TrainConfig) -> dict:
+    """Train one model as `config` says; write the ONNX file and its records, return the summary."""
+    torch.manual_seed(config.seed)
+    torch.set_num_threads(config.threads)
     torch.use_deterministic_algorithms(True)
-    dataset = sources.load(args)
-    model_id = args.model_id or dataset.model_id
-    output = args.output or os.path.join(REPO, 'models', f'{model_id}.onnx')
+    dataset = sources.load(config)
+    model_id = config.model_id or dataset.model_id
+    output = config.output or os.path.join(REPO, 'models', f'{model_id}.onnx')
     print(f'{model_id}: {len(dataset.train)} training and {len(dataset.heldout)} held-out '
           'images', flush=True)
-    model = CloudCnn(*band_statistics(dataset.train), variant=args.variant,
-                     filters=tuple(int(f) for f in args.filters.split(',')))
+    model = CloudCnn(*band_statistics(dataset.train), variant=config.variant,
+                     filters=config.filters)
     start = time.perf_counter()
-    history = fit(model, dataset.train, dataset.heldout, args,
+    history = fit(model, dataset.train, dataset.heldout, config,
                   log=lambda text: print(text, flush=True))
     train_seconds = time.perf_counter() - start
-    per_image, pooled = evaluate(model, dataset.heldout, args.metric_stride)
-    metadata = build_metadata(model_id, dataset, model, args.variant, pooled)
+    per_image, pooled = evaluate(model, dataset.heldout, config.metric_stride)
+    metadata = build_metadata(model_id, dataset, model, config.variant, pooled)
     export_onnx(model, metadata, output)
-    summary = {'model_id': model_id, 'version': VERSION, 'arguments': vars(args),
+    summary = {'model_id': model_id, 'version': VERSION, 'arguments': asdict(config),
                'train_seconds': round(train_seconds, 1), 'heldout_pooled': pooled,
                'export_check': check_export(model, output,
-                                            sample_patches(dataset.heldout, 2000, args.seed)),
+                                            sample_patches(dataset.heldout, 2000, config.seed)),
                'sha256': report.sha256(output), 'size_bytes': os.path.getsize(output),
                'torch': torch.__version__, 'onnx_ms_per_10k_patches_1_thread': round(
                    report.onnx_cost_ms_per_10k(output), 1),
                'label_counts': dataset.label_counts(), 'notes': dataset.notes}
-    write_records(args.results or os.path.join(REPO, 'models', 'training', 'results', model_id),
-                  f'{model_id} ({args.variant}, filters {model.filters})', history, per_image,
+    write_records(config.results or os.path.join(REPO, 'models', 'training', 'results',
+                                                 model_id),
+                  f'{model_id} ({config.variant}, filters {model.filters})', history, per_image,
                   pooled, summary)
     print(f'wrote {output} ({summary["size_bytes"]} bytes, sha256 {summary["sha256"]}); '
           f'training {train_seconds:.0f} s; held-out {metadata.heldout_metrics}', flush=True)
     return summary
+
+
+def main(argv=None) -> dict:
+    """Train one model from the command line (see parse_args)."""
+    return train(parse_args(argv))
 
 
 if __name__ == '__main__':

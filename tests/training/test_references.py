@@ -8,9 +8,10 @@ from conftest import REPO
 from osgeo import gdal
 
 from models.training import datasets, reserved, sources
-from models.training.generator import LabelledImage
+from models.training.config import default_data_root
+from models.training.patches import LabelledImage
 
-SHARED_RESERVED = os.path.join(sources.SHARED_DATA, *reserved.BETSIBOKA_RESERVED)
+SHARED_RESERVED = os.path.join(default_data_root(), *reserved.BETSIBOKA_RESERVED)
 
 
 def _image(labels):
@@ -47,11 +48,12 @@ def test_row_split_holds_out_the_last_rows_of_each_band_with_a_gap():
     assert min(abs(t - h) for t in train_rows for h in held_rows) > 16
 
 
-@pytest.mark.skipif(not os.path.exists(SHARED_RESERVED), reason='needs ../shared/data')
+@pytest.mark.skipif(not os.path.exists(SHARED_RESERVED),
+                    reason='needs the real data: data/ or $S2CLOUDCNN_DATA')
 def test_committed_betsiboka_reference_has_no_class_on_a_reserved_pixel():
     dataset = gdal.Open(os.path.join(REPO, 'models', 'training', 'references',
                                      'betsiboka_reference.tif'))
     classes = dataset.GetRasterBand(1).ReadAsArray()
-    mask = reserved.betsiboka_reserved(sources.SHARED_DATA)
+    mask = reserved.betsiboka_reserved(default_data_root())
     assert mask.any() and not classes[mask].any()
     assert np.isin(classes[~mask], (2, 3)).any() and np.isin(classes[~mask], (5, 6)).any()

@@ -1,4 +1,4 @@
-"""Training pipeline (models/training): generator, readers, synthetic clouds, smoke run to ONNX."""
+"""Training pipeline (models/training): patches, row sampler, datasets, synthetic clouds, ONNX."""
 
 import csv
 import json
@@ -15,8 +15,10 @@ from osgeo import gdal
 
 from algorithms.core.detection.contract import parse_metadata
 from algorithms.core.detection.inference import read_model
-from models.training import datasets, generator, synthetic, train
+from models.training import datasets, synthetic, train
 from models.training.agreement import fmask_tests
+from models.training.patches import LabelledImage, row_patches, zero_bordered
+from models.training.samplers import RowSampler
 
 
 def _betsiboka_patch(kind):
@@ -27,8 +29,8 @@ def _betsiboka_patch(kind):
 def test_row_patches_put_the_pixel_at_row_col_8_with_a_zero_border():
     image = np.arange(2 * 5 * 7, dtype=np.float32).reshape(2, 5, 7) + 1
     image[1, 4, 6] = np.nan  # no data becomes 0, like the border
-    bordered = generator.zero_bordered(image)
-    patches = generator.row_patches(bordered, 4, np.array([0, 6]))
+    bordered = zero_bordered(image)
+    patches = row_patches(bordered, 4, np.array([0, 6]))
     assert patches.shape == (2, 2, 16, 16)
     assert patches[0, 0, 8, 8] == image[0, 4, 0]
     assert patches[1, 0, 8, 8] == image[0, 4, 6]
@@ -38,14 +40,14 @@ def test_row_patches_put_the_pixel_at_row_col_8_with_a_zero_border():
     assert patches[0, 0, 13:].sum() == 0  # rows r + 5 .. r + 7 are beyond the 5-row image
 
 
-def test_row_generator_draws_only_labelled_pixels_reproducibly():
+def test_row_sampler_draws_only_labelled_pixels_reproducibly():
     reflectance = np.random.default_rng(1).random((3, 20, 30), np.float32)
     labels = np.full((20, 30), -1, np.int8)
     labels[5, 3:9] = 1
     labels[12, 10:14] = 0
-    image = generator.LabelledImage('toy', reflectance, labels)
-    first = [generator.RowGenerator([image], seed=3).batch() for _ in range(2)]
-    batches = [generator.RowGenerator([image], seed=3).batch() for _ in range(2)]
+    image = LabelledImage('toy', reflectance, labels)
+    first = [RowSampler([image], seed=3).batch() for _ in range(2)]
+    batches = [RowSampler([image], seed=3).batch() for _ in range(2)]
     for (p1, l1), (p2, l2) in zip(first, batches):
         np.testing.assert_array_equal(p1, p2)
         np.testing.assert_array_equal(l1, l2)
@@ -83,7 +85,7 @@ def test_alcd_reader_on_a_real_toulouse_product(tmp_path):
     class_map.GetRasterBand(1).WriteArray(classes)
     class_map = None
 
-    images = datasets.read_alcd(str(root), str(tmp_path / 'stacks'), stack_product)
+    images = list(datasets.AlcdReferences(str(root), str(tmp_path / 'stacks'), stack_product))
 
     assert [image.name for image in images] == ['Toulouse_31TCJ_20240120']
     image = images[0]
@@ -120,7 +122,7 @@ def test_synthetic_cloud_follows_the_two_stream_model():
 def test_synthetic_images_label_cloud_exactly_where_tau_is_large():
     reflectance = _betsiboka_patch('clear')
     labels = np.zeros((16, 16), np.int8)
-    image = generator.LabelledImage('clear patch', reflectance, labels)
+    image = LabelledImage('clear patch', reflectance, labels)
     layers = synthetic.synthetic_images(image, 3, seed=0)
     assert [layer.source for layer in layers] == ['synthetic'] * 3
     for layer in layers:
@@ -173,10 +175,10 @@ def test_smoke_training_run_exports_a_valid_reproducible_model(tmp_path):
 
 
 def test_label_screen_flags_labels_that_contradict_their_image():
-    images = datasets.read_oncloudn(data_path('training', 'oncloudn'))
+    images = list(datasets.OnCloudN(data_path('training', 'oncloudn')))
     assert [image.name for image in images] == ['adwu', 'jaag']
     assert all(datasets.blue_rule_agreement(image) >= 0.7 for image in images)
-    swapped = generator.LabelledImage('swapped', images[0].reflectance,
+    swapped = LabelledImage('swapped', images[0].reflectance,
                                       (1 - images[0].labels).astype(np.int8))
     assert datasets.blue_rule_agreement(swapped) < 0.3
 

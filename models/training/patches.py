@@ -1,4 +1,4 @@
-"""The paper's batch generator: a random image, a random row, every pixel of it as a patch."""
+"""Labelled images and the 16 x 16 patches the network sees (zero border, pixel at row/col 8)."""
 
 from dataclasses import dataclass
 
@@ -49,36 +49,6 @@ def row_patches(bordered, row, columns, patch=PATCH):
     slab = bordered[:, row:row + patch, :]
     windows = np.lib.stride_tricks.sliding_window_view(slab, patch, axis=2)
     return np.ascontiguousarray(windows[:, :, columns, :].transpose(2, 0, 1, 3))
-
-
-class RowGenerator:
-    """Yield (patches, labels) batches as the paper's Keras generator did.
-
-    Each batch is one row of one image: a random image, then a random row among those
-    holding a labelled pixel, then every labelled pixel of that row as a patch centre.
-    """
-
-    def __init__(self, images, seed):
-        if not images:
-            raise ValueError('no image to draw batches from')
-        self.images = images
-        self.bordered = [zero_bordered(image.reflectance) for image in images]
-        self.rows = [np.flatnonzero((image.labels >= 0).any(axis=1)) for image in images]
-        if not any(len(rows) for rows in self.rows):
-            raise ValueError('no labelled pixel in ' + ', '.join(i.name for i in images))
-        self.rng = np.random.default_rng(seed)
-
-    def batch(self):
-        """Return (patches float32 [n, bands, 16, 16], labels float32 [n])."""
-        while True:
-            index = int(self.rng.integers(len(self.images)))
-            if len(self.rows[index]):
-                break
-        row = int(self.rng.choice(self.rows[index]))
-        labels = self.images[index].labels[row]
-        columns = np.flatnonzero(labels >= 0)
-        patches = row_patches(self.bordered[index], row, columns)
-        return patches, labels[columns].astype(np.float32)
 
 
 def band_statistics(images):
