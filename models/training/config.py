@@ -31,6 +31,9 @@ class TrainConfig:
         cloud_values, clear_values: 'pair' only: label values meaning cloud / clear.
         scale: 'pair' only: stored value -> reflectance.
         heldout: image names to hold out (alcd, oncloudn); empty: the builder's choice.
+        split: oncloudn: 'chip' (single chips held out, the shipped recipe) or 'location'
+            (whole places of chips.csv held out).
+        heldout_places: oncloudn, split 'location': places to hold out; empty: the builder's.
         heldout_fraction: share held out (of labelled pixels or of images).
         label_screen: oncloudn: leave out chips whose labels agree with "blue > 0.15" on less.
         synthetic: synthetic cloud layers per scene (l1c-agreement, l1c-references).
@@ -52,6 +55,8 @@ class TrainConfig:
     clear_values: tuple = (4, 5, 6, 7)
     scale: float = 1.0
     heldout: tuple = ()
+    split: str = 'chip'
+    heldout_places: tuple = ()
     heldout_fraction: float = 0.25
     label_screen: float = 0.7
     variant: str = 'leakyrelu'

@@ -1,5 +1,6 @@
 """Dataset classes: labelled rasters under a root, read by window as LabelledImage objects."""
 
+import csv
 import glob
 import os
 import re
@@ -164,7 +165,25 @@ class OnCloudN:
         return LabelledImage(chip, reflectance, labels)
 
 
-def blue_rule_agreement(image, blue='B02', bands=ONCLOUDN_BANDS, threshold=0.15):
+def read_chip_places(root: str) -> dict:
+    """Chip id -> location, from the On Cloud N chips.csv in `root` (chip_id, location, ...).
+
+    Raises:
+        DatasetNotFoundError: there is no chips.csv (a location split needs it).
+
+    """
+    path = require(os.path.join(root, 'chips.csv'),
+                   'chips.csv (chip_id,location,datetime) for a location split, or --split chip')
+    with open(path, newline='') as handle:
+        return {row['chip_id']: row['location'] for row in csv.DictReader(handle)}
+
+
+def blue_rule_cloud(image, blue='B02', bands=ONCLOUDN_BANDS, threshold=0.15):
+    """The crude rule 'cloud iff blue reflectance > 0.15' on every pixel of an image."""
+    return image.reflectance[bands.index(blue)] > threshold
+
+
+def blue_rule_agreement(image):
     """Share of an image's labelled pixels where the label matches 'cloud iff blue > 0.15'.
 
     A crude rule (bright surfaces fool it), used only to find label maps that grossly
@@ -172,8 +191,7 @@ def blue_rule_agreement(image, blue='B02', bands=ONCLOUDN_BANDS, threshold=0.15)
     clear (chips whose labels belong to another date or place).
     """
     labelled = image.labels >= 0
-    bright = image.reflectance[bands.index(blue)] > threshold
-    return float(np.mean(bright[labelled] == (image.labels[labelled] == CLOUD)))
+    return float(np.mean(blue_rule_cloud(image)[labelled] == (image.labels[labelled] == CLOUD)))
 
 
 _ALCD_NAME = re.compile(r'(\d{2}[A-Z]{3})_(\d{8})')

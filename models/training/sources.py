@@ -29,6 +29,10 @@ REFERENCES = os.path.join(REPO, 'models', 'training', 'references')
 # Held-out On Cloud N chips: two with both classes from two countries, one all cloud, one all
 # clear (a seeded draw gave a set with almost no cloud edges to validate on).
 ONCLOUDN_HELDOUT = ('adxp', 'jaag', 'kgwg', 'khec')
+# Held-out places of the location split (--split location), fixed before any cross-location
+# result was seen: the two places with a single chip, so both places with several chips stay
+# in training and the held-out part has cloud and clear pixels.
+ONCLOUDN_HELDOUT_PLACES = ('Senanga', 'South America - Brazil')
 
 
 @dataclass
@@ -194,40 +198,72 @@ def _l1c_agreement(config):
 
 
 def _oncloudn(config):
-    images = list(datasets.OnCloudN(config.data_root('labelled', 'oncloudn')))
+    root = config.data_root('labelled', 'oncloudn')
+    images = list(datasets.OnCloudN(root))
     agreement = {image.name: datasets.blue_rule_agreement(image) for image in images}
     usable = [i for i in images if agreement[i.name] >= config.label_screen]
     conflicting = [i for i in images if agreement[i.name] < config.label_screen]
     for image in conflicting:
         image.source = 'label-conflict'
-    names = [image.name for image in usable]
-    held = _choose_heldout(names, config, ONCLOUDN_HELDOUT)
+    if config.split == 'location':
+        held, split_text, conflicting = _oncloudn_places(root, usable, conflicting, config)
+    else:
+        held = _choose_heldout([i.name for i in usable], config, ONCLOUDN_HELDOUT)
+        split_text = 'chip-level split'
     notes = [f'{name}: human label agrees with blue > 0.15 on {value:.2f} of pixels'
              for name, value in sorted(agreement.items())]
+    screened_out = sorted(name for name, value in agreement.items() if value < config.label_screen)
     return Dataset(
         model_id='s2cloudcnn-rgbn', bands=datasets.ONCLOUDN_BANDS, resolution_m=10.0,
         input_kind='l2a_surface_reflectance',
         trained_on=f'On Cloud N chips (Sentinel-2 L2A B02 B03 B04 B08, 10 m, human labels): '
                    f'training chips {sorted(i.name for i in usable if i.name not in held)}; '
-                   f'held-out chips {sorted(held)}; chips whose labels contradict their '
-                   f'image (blue-rule agreement < {config.label_screen}) not trained on: '
-                   f'{sorted(i.name for i in conflicting)}',
-        heldout_nature='agreement with human labels on held-out chips (chip-level split); '
+                   f'held-out chips {sorted(held)} ({split_text}); chips whose labels '
+                   f'contradict their image (blue-rule agreement < {config.label_screen}) not '
+                   f'trained on: {screened_out}',
+        heldout_nature=f'agreement with human labels on held-out chips ({split_text}); '
                        "'label-conflict' = chips left out because their labels contradict "
                        'their image',
         train=[i for i in usable if i.name not in held],
         heldout=[i for i in usable if i.name in held] + conflicting, notes=notes)
 
 
-def _choose_heldout(names, config, preferred=()):
-    """config.heldout, else `preferred` if all are among `names`, else a seeded draw."""
-    if not config.heldout and preferred and set(preferred) <= set(names):
-        return set(preferred)
+def _oncloudn_places(root, usable, conflicting, config):
+    """Held-out chip names of a location split, its description, the conflicts to score.
+
+    No place has chips in both parts; screened-out chips of training places are neither
+    trained on nor scored (they would not measure another place).
+    """
     if config.heldout:
-        held = set(config.heldout)
+        raise ValueError('--heldout names chips, which a location split does not take: use '
+                         '--heldout-places, or --split chip')
+    places = datasets.read_chip_places(root)
+    missing = sorted({i.name for i in usable + conflicting} - set(places))
+    if missing:
+        raise ValueError(f'chips {missing} have no location in {root}/chips.csv')
+    known = sorted({places[i.name] for i in usable})
+    held_places = _choose_heldout(known, config, ONCLOUDN_HELDOUT_PLACES,
+                                  config.heldout_places, '--heldout-places')
+    if held_places == set(known):
+        raise ValueError(f'--heldout-places {sorted(held_places)} leaves no place to train on')
+    held = {i.name for i in usable if places[i.name] in held_places}
+    return (held, f'location split, held-out places {sorted(held_places)}',
+            [i for i in conflicting if places[i.name] in held_places])
+
+
+def _choose_heldout(names, config, preferred=(), chosen=None, option='--heldout'):
+    """`chosen` (default config.heldout), else `preferred` if all are in `names`, else drawn.
+
+    The draw is seeded (config.seed) and takes config.heldout_fraction of `names`.
+    """
+    chosen = config.heldout if chosen is None else chosen
+    if not chosen and preferred and set(preferred) <= set(names):
+        return set(preferred)
+    if chosen:
+        held = set(chosen)
         unknown = held - set(names)
         if unknown:
-            raise ValueError(f'--heldout names {sorted(unknown)} are not among {names}')
+            raise ValueError(f'{option} names {sorted(unknown)} are not among {names}')
         return held
     count = max(1, int(round(len(names) * config.heldout_fraction)))
     order = np.random.default_rng(config.seed).permutation(len(names))

@@ -37,7 +37,7 @@ def _text(values):
 
 # Options given as comma-separated text on the command line, and how each becomes a field.
 _LISTS = {'cloud_values': _integers, 'clear_values': _integers, 'filters': _integers,
-          'heldout': _names, 'cloud_types': _names}
+          'heldout': _names, 'heldout_places': _names, 'cloud_types': _names}
 
 
 def parse_args(argv=None) -> TrainConfig:
@@ -59,6 +59,12 @@ def parse_args(argv=None) -> TrainConfig:
                         help='comma-separated image names to hold out (alcd, oncloudn); '
                         'default: a seeded choice')
     parser.add_argument('--heldout-fraction', type=float, default=default.heldout_fraction)
+    parser.add_argument('--split', choices=('chip', 'location'), default=default.split,
+                        help='oncloudn: hold out single chips (the shipped recipe) or whole '
+                        'places of chips.csv')
+    parser.add_argument('--heldout-places', default=_text(default.heldout_places),
+                        help='oncloudn, --split location: comma-separated places of '
+                        'chips.csv to hold out; default: Senanga and Brazil, else seeded')
     parser.add_argument('--label-screen', type=float, default=default.label_screen,
                         help='oncloudn: leave out chips whose labels agree with '
                         '"blue > 0.15" on less than this')
