@@ -53,9 +53,12 @@ nodata) are not inferred and stay no data.
 <b>Model</b>: <i>s2cloudcnn-l1c13</i> (default) expects the 13 L1C bands at 60 m (the stack \
 of <i>Stack L1C bands at 60 m</i>, or a product); it learned from pixels where two independent \
 detectors (s2cloudless, Fmask) agree, plus synthetic clouds, so it reproduces those detectors \
-rather than human labels. <i>s2cloudcnn-rgbn</i> expects B02, B03, B04, B08 at 10 m in \
-<b>Level-2A</b> surface reflectance; it learned from the human-labelled On Cloud N chips. A \
-custom .onnx given in <i>Custom model file</i> is used instead of the bundled one. Either way \
+rather than human labels. <i>s2cloudcnn-rgbn</i> (<b>experimental</b>) expects B02, B03, B04, \
+B08 at 10 m in <b>Level-2A</b> surface reflectance; it learned from the human labels of 8 On \
+Cloud N chips of three places and does not carry to a new place: trained without a place, it \
+agrees with the human labels of that place's chips at F 0.63, where the rule B02 > 0.15 \
+scores 0.91. A custom .onnx given in <i>Custom model file</i> is used instead of the bundled \
+one. Either way \
 its bands, pixel size and scaling are checked before any work (models/README.md has the full \
 cards). <b>Threshold</b>: empty = the model's own (0.5 for the bundled ones). \
 <b>Execution provider</b>: Auto uses CUDA when onnxruntime-gpu offers it and it \

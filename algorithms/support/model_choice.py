@@ -29,7 +29,7 @@ def static_enum(name, description, options):
 def add_model_parameters(algorithm):
     """Declare MODEL (a bundled model id, the default first, or custom) and MODEL_FILE."""
     algorithm.addParameter(static_enum(MODEL, algorithm.tr(
-        'Model (l1c13: 13 L1C bands at 60 m; rgbn: 10 m L2A B02-B04, B08)'),
+        'Model (l1c13: 13 L1C bands at 60 m; rgbn, experimental: 10 m L2A B02-B04, B08)'),
                                        [*bundled_model_ids(), CUSTOM_MODEL]))
     algorithm.addParameter(QgsProcessingParameterFile(
         MODEL_FILE, algorithm.tr('Custom model file (.onnx with S2 Cloud CNN metadata)'),

@@ -95,7 +95,7 @@ def build_model():
     _add_input(model, QgsProcessingParameterExtent('extent', 'Only this extent', optional=True),
                250, 0)
     _add_input(model, static_enum(
-        'model', 'Model (l1c13: 13 L1C bands at 60 m; rgbn: 10 m L2A B02-B04, B08)',
+        'model', 'Model (l1c13: 13 L1C bands at 60 m; rgbn, experimental: 10 m L2A B02-B04, B08)',
         bundled_model_ids()), 0, 75)
     _add_input(model, QgsProcessingParameterNumber(
         'threshold', "Cloud probability threshold (empty: the model's)",
