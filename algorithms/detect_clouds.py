@@ -56,7 +56,7 @@ detectors (s2cloudless, Fmask) agree, plus synthetic clouds, so it reproduces th
 rather than human labels. <i>s2cloudcnn-rgbn</i> (<b>experimental</b>) expects B02, B03, B04, \
 B08 at 10 m in <b>Level-2A</b> surface reflectance; it learned from the human labels of 8 On \
 Cloud N chips of three places and does not carry to a new place: trained without a place, it \
-agrees with the human labels of that place's chips at F 0.63, where the rule B02 > 0.15 \
+agrees with the human labels of that place's chips at F 0.68, where the rule B02 > 0.15 \
 scores 0.91. A custom .onnx given in <i>Custom model file</i> is used instead of the bundled \
 one. Either way \
 its bands, pixel size and scaling are checked before any work (models/README.md has the full \
