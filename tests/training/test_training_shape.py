@@ -1,10 +1,12 @@
 """Training's shape: TrainConfig from the command line, dataset classes, missing data, reserved."""
 
+import glob
 import os
+import pathlib
 
 import numpy as np
 import pytest
-from conftest import data_path
+from conftest import REPO, data_path
 
 from algorithms.core.grid import Window
 from models.training import datasets, reserved, sources, train
@@ -84,3 +86,11 @@ def test_reference_dataset_never_targets_a_reserved_pixel(monkeypatch):
     for image in images:
         targets = image.labels >= 0
         assert targets.any() and not (targets & scene.reserved).any(), image.name
+
+
+def test_no_training_module_changes_sys_path():
+    """Scripts run as modules (python -m models.training.<name>) from the repository root."""
+    modules = glob.glob(os.path.join(REPO, 'models', 'training', '*.py'))
+    changing = [os.path.basename(path) for path in modules
+                if 'sys.path' in pathlib.Path(path).read_text()]
+    assert len(modules) > 10 and changing == []
