@@ -48,7 +48,7 @@ class OnnxRuntimeStatus:
     location: Optional[str] = None
 
 
-def package_folder(profile_dir, version_info=sys.version_info):
+def package_folder(profile_dir: str, version_info: tuple = sys.version_info) -> str:
     """Folder of the plugin's own packages inside a QGIS profile.
 
     One folder per Python version, as compiled wheels only fit the Python they were built for.
@@ -65,7 +65,7 @@ def package_folder(profile_dir, version_info=sys.version_info):
     return os.path.join(os.path.normpath(profile_dir), 'python', PACKAGES_DIR_NAME, version)
 
 
-def activate_package_folder(folder):
+def activate_package_folder(folder: str) -> str:
     """Make packages installed in `folder` importable; call it before anything imports them.
 
     The folder goes to the END of sys.path, so QGIS's own packages (numpy above all) always
@@ -86,18 +86,18 @@ def activate_package_folder(folder):
     return _active_folder
 
 
-def active_package_folder():
+def active_package_folder() -> Optional[str]:
     """Return the folder activate_package_folder() put on sys.path (None outside the plugin)."""
     return _active_folder
 
 
-def refresh_import_caches(folder):
+def refresh_import_caches(folder: str) -> None:
     """Forget that `folder` was missing or empty, so new packages in it import in this session."""
     sys.path_importer_cache.pop(os.path.abspath(folder), None)
     importlib.invalidate_caches()
 
 
-def onnxruntime_status():
+def onnxruntime_status() -> 'OnnxRuntimeStatus':
     """Whether onnxruntime can be imported, found without importing it (that takes seconds).
 
     Returns:
@@ -125,7 +125,7 @@ def _distribution_beside(name, location):
         return None
 
 
-def nvidia_gpu_present(which=shutil.which, driver_dir='/proc/driver/nvidia'):
+def nvidia_gpu_present(which=shutil.which, driver_dir: str = '/proc/driver/nvidia') -> bool:
     """Whether an NVIDIA GPU with its driver is present (nvidia-smi on PATH, or the Linux driver).
 
     Args:
@@ -139,7 +139,8 @@ def nvidia_gpu_present(which=shutil.which, driver_dir='/proc/driver/nvidia'):
     return which('nvidia-smi') is not None or os.path.isdir(driver_dir)
 
 
-def missing_cuda_libraries(platform=None, find_library=ctypes.util.find_library):
+def missing_cuda_libraries(platform: Optional[str] = None,
+                           find_library=ctypes.util.find_library) -> 'list[str]':
     """Return the CUDA 12 / cuDNN 9 libraries onnxruntime-gpu needs that cannot be found.
 
     Args:
@@ -159,7 +160,8 @@ def missing_cuda_libraries(platform=None, find_library=ctypes.util.find_library)
     return missing
 
 
-def onnxruntime_choice(platform=None, gpu=None, machine=None):
+def onnxruntime_choice(platform: Optional[str] = None, gpu: Optional[bool] = None,
+                       machine: Optional[str] = None) -> 'tuple[str, str]':
     """Choose the pip package and say why: onnxruntime-gpu only where it can use the GPU.
 
     onnxruntime-gpu exists only for Windows and Linux on x86-64, and without the CUDA 12 and
@@ -192,12 +194,13 @@ def onnxruntime_choice(platform=None, gpu=None, machine=None):
     return 'onnxruntime-gpu', 'an NVIDIA driver and the CUDA 12 / cuDNN 9 libraries were found.'
 
 
-def onnxruntime_package(platform=None, gpu=None, machine=None):
+def onnxruntime_package(platform: Optional[str] = None, gpu: Optional[bool] = None,
+                        machine: Optional[str] = None) -> str:
     """The pip package onnxruntime_choice() picks (without its reason)."""
     return onnxruntime_choice(platform, gpu, machine)[0]
 
 
-def onnxruntime_requirement(package, version_info=sys.version_info):
+def onnxruntime_requirement(package: str, version_info: tuple = sys.version_info) -> str:
     """`package==version`: the release pinned for this Python (ONNXRUNTIME_PINS)."""
     for oldest, version in ONNXRUNTIME_PINS:
         if tuple(version_info[:2]) >= oldest:
@@ -205,7 +208,7 @@ def onnxruntime_requirement(package, version_info=sys.version_info):
     return f'{package}=={ONNXRUNTIME_PINS[-1][1]}'
 
 
-def is_shim(path):
+def is_shim(path: str) -> bool:
     """Whether `path` is a pyenv/asdf/conda launcher script rather than a Python interpreter.
 
     Such shims pick an interpreter by the current folder and settings; pip run through one may
@@ -255,7 +258,7 @@ def python_candidates(executable=None, prefixes=None, platform=None, version_inf
     return list(dict.fromkeys(candidates))
 
 
-def find_python(candidates=None):
+def find_python(candidates: 'Optional[list[str]]' = None) -> str:
     """Find the real Python interpreter next to the running one (see python_candidates()).
 
     Args:
@@ -277,7 +280,7 @@ def find_python(candidates=None):
         + '). Install onnxruntime by hand: ' + install_hint(python='python'))
 
 
-def pip_install_arguments(target, package):
+def pip_install_arguments(target: str, package: str) -> 'list[str]':
     """Build the `pip install` arguments that put `package` and its small deps in `target`.
 
     --no-deps keeps pip from installing numpy into the folder at all: a second numpy beside
@@ -296,7 +299,8 @@ def pip_install_arguments(target, package):
             onnxruntime_requirement(package), *PURE_DEPENDENCIES]
 
 
-def install_hint(platform=None, folder=None, python=None, gpu=None):
+def install_hint(platform: Optional[str] = None, folder: Optional[str] = None,
+                 python: Optional[str] = None, gpu: Optional[bool] = None) -> str:
     """Tell how to install onnxruntime for QGIS on a platform, as a command to copy.
 
     Args:
@@ -326,7 +330,7 @@ def install_hint(platform=None, folder=None, python=None, gpu=None):
             '(then restart QGIS).')
 
 
-def missing_message():
+def missing_message() -> str:
     """Say that onnxruntime is missing, and how to install it (install_hint())."""
     return f'The Python package onnxruntime is not installed. {install_hint()}'
 
@@ -336,7 +340,8 @@ def missing_message():
 SCIKIT_LEARN_PACKAGES = ('scikit-learn', 'joblib', 'threadpoolctl')
 
 
-def scikit_learn_missing_message(platform=None, folder=None, python=None):
+def scikit_learn_missing_message(platform: Optional[str] = None, folder: Optional[str] = None,
+                                 python: Optional[str] = None) -> str:
     """Say that scikit-learn is missing and give the pip command (same folder as onnxruntime)."""
     platform = platform or sys.platform
     folder = folder or _active_folder

@@ -38,8 +38,9 @@ def atomic_output(path, protected=()):
     return outputs.staged_output(path, protected)
 
 
-def create_geotiff(path, width, height, band_count, data_type, geotransform, projection,
-                   nodata=None, options=GEOTIFF_OPTIONS):
+def create_geotiff(path: str, width: int, height: int, band_count: int, data_type: int,
+                   geotransform, projection: str, nodata=None,
+                   options=GEOTIFF_OPTIONS) -> gdal.Dataset:
     """Create a tiled, compressed GeoTIFF and return the open gdal.Dataset.
 
     Args:

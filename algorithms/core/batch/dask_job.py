@@ -146,7 +146,7 @@ def _parser():
     return parser
 
 
-def main(argv=None):
+def main(argv: 'list[str] | None' = None) -> int:
     """Run the job from the command line; return the exit status (0: table written)."""
     args = _parser().parse_args(argv)
     table = args.table or os.path.join(args.output_folder, 'products.csv')

@@ -142,7 +142,7 @@ def output_paths(product: str, folder: str) -> tuple:
     return f'{stem}_cloudmask.tif', f'{stem}_probability.tif'
 
 
-def settings_record(settings, metadata):
+def settings_record(settings: JobSettings, metadata) -> str:
     """Return the text stored in the outputs: what makes two runs' masks the same."""
     with open(settings.model_path, 'rb') as stream:
         digest = hashlib.sha256(stream.read()).hexdigest()
@@ -233,7 +233,7 @@ def run_product(product: str, folder: str, settings: JobSettings, record: str,
     return row
 
 
-def error_message(error):
+def error_message(error: BaseException) -> str:
     """Return the table's text for an error: the core's own message, else type and text."""
     if isinstance(error, S2CloudCnnError):
         return str(error)
@@ -256,7 +256,7 @@ def _detect(product, row, settings, record, run_context):
     row.cloud_fraction = result.cloud_fraction
 
 
-def product_tiles(product):
+def product_tiles(product) -> str:
     """Return the product's MGRS tile(s), e.g. '32UPV', read from its band file names."""
     paths = [p for bands in product.band_files.values() for files in bands.values() for p in files]
     return ','.join(sorted({m.group(1) for p in paths for m in [_TILE.search(
@@ -278,7 +278,7 @@ def _already_done(row, record):
     return True
 
 
-def describe_row(row):
+def describe_row(row: 'ProductRow') -> str:
     """Return one line for the log: product, status and what came out."""
     name = output_name(row.product)
     if row.status == FAILED:

@@ -98,7 +98,7 @@ class DetectionResult:
         return self.cloud_pixels / self.valid_pixels if self.valid_pixels else 0.0
 
 
-def is_product(path):
+def is_product(path: str) -> bool:
     """Whether `path` is an L1C product (SAFE folder or zip, MTD xml) rather than a raster."""
     return os.path.isdir(path) or path.lower().endswith(PRODUCT_SUFFIXES)
 

@@ -95,7 +95,8 @@ def _check_graph_input(session, metadata, name):
                          'export the model again with models/training/export.py')
 
 
-def open_session(model, provider='auto', threads=0, source='the model'):
+def open_session(model, provider: str = 'auto', threads: int = 0,
+                 source: str = 'the model') -> 'Session':
     """Create an inference session on the requested execution provider.
 
     Args:

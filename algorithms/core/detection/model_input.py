@@ -41,7 +41,7 @@ class ModelInput:
 
 
 @uses_gdal_exceptions
-def open_model_input(path, metadata, warn=None):
+def open_model_input(path: str, metadata, warn=None) -> 'ModelInput':
     """Open `path` and match its bands and grid to the model described by `metadata`.
 
     Raises:
@@ -55,7 +55,7 @@ def open_model_input(path, metadata, warn=None):
 
 
 @uses_gdal_exceptions
-def open_bands(path, bands, warn=None):
+def open_bands(path: str, bands, warn=None) -> 'ModelInput':
     """Open `path` and find `bands` (canonical names) by band description; no grid check.
 
     Integer rasters are read as reflectance x 10000; a float raster whose values look like that
@@ -106,7 +106,7 @@ def _plausible(reflectance):
             and PLAUSIBLE_MEDIAN[0] <= median <= PLAUSIBLE_MEDIAN[1])
 
 
-def checked_scale(model_input, warn):
+def checked_scale(model_input: 'ModelInput', warn) -> float:
     """Return the factor that turns the raster's values into reflectance, judged on the data.
 
     Raises:
@@ -135,7 +135,7 @@ def _descriptions(dataset):
     return [dataset.GetRasterBand(i).GetDescription() for i in range(1, dataset.RasterCount + 1)]
 
 
-def match_bands(descriptions, model_bands, name='the raster'):
+def match_bands(descriptions, model_bands, name: str = 'the raster') -> 'list[int]':
     """Return the 1-based raster band index of each model band, found by band description.
 
     Raises:
@@ -162,7 +162,7 @@ def match_bands(descriptions, model_bands, name='the raster'):
     return [found[band] for band in model_bands]
 
 
-def pixel_size_m(dataset):
+def pixel_size_m(dataset: gdal.Dataset) -> 'tuple[float, float]':
     """Return the (x, y) pixel size in metres (approximate for geographic coordinates)."""
     transform = dataset.GetGeoTransform()
     size = (abs(transform[1]), abs(transform[5]))
@@ -173,7 +173,7 @@ def pixel_size_m(dataset):
     return size
 
 
-def check_resolution(dataset, resolution_m, name='the raster'):
+def check_resolution(dataset: gdal.Dataset, resolution_m: float, name: str = 'the raster') -> None:
     """Raise InvalidRasterError unless the pixel size matches the model's resolution."""
     sizes = pixel_size_m(dataset)
     if any(abs(size - resolution_m) > RESOLUTION_TOLERANCE * resolution_m for size in sizes):
@@ -183,7 +183,7 @@ def check_resolution(dataset, resolution_m, name='the raster'):
             'algorithm makes 60 m stacks) or choose a model for this resolution')
 
 
-def extent_window(model_input, extent):
+def extent_window(model_input: 'ModelInput', extent) -> Window:
     """Return the Window of whole pixels covering `extent` (xmin, ymin, xmax, ymax), clipped.
 
     Raises:
@@ -200,7 +200,8 @@ def extent_window(model_input, extent):
     return window
 
 
-def read_context(model_input, window, before, after):
+def read_context(model_input: 'ModelInput', window: Window, before: int,
+                 after: int) -> 'tuple[np.ndarray, np.ndarray]':
     """Read the model bands around `window`: `before` pixels above/left, `after` below/right.
 
     Returns:

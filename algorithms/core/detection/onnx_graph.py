@@ -58,24 +58,24 @@ def _message_classes():
     return _classes
 
 
-def attributes(node):
+def attributes(node) -> 'dict[str, list[int]]':
     """Return a node's integer-list attributes as {name: [ints]}."""
     return {attribute.name: list(attribute.ints) for attribute in node.attribute}
 
 
-def load(model_bytes):
+def load(model_bytes: bytes):
     """Parse serialized ONNX bytes into the subset ModelProto."""
     model = _message_classes()['ModelProto']()
     model.ParseFromString(model_bytes)
     return model
 
 
-def consumers(model, value_name):
+def consumers(model, value_name: str) -> list:
     """Return the nodes that read the value `value_name`."""
     return [node for node in model.graph.node if value_name in node.input]
 
 
-def cut_head(model, start, output, nhwc_input, shape):
+def cut_head(model, start: str, output: str, nhwc_input: str, shape) -> bytes:
     """Return serialized bytes of the subgraph from value `start` to value `output`.
 
     The new graph input `nhwc_input` is float32 [N, *shape] channels-last; a Transpose turns it

@@ -16,13 +16,13 @@ CONVENTIONS = ('Cloud is the positive class. Where a class is absent the ratios 
                'when both are the same single class. Only pixels valid in both rasters count.')
 
 
-def metrics_table(confusion):
+def metrics_table(confusion) -> str:
     """Return the ratios of one Confusion."""
     return table(('metric', 'value'),
                  [(METRIC_LABELS[name], fmt(getattr(confusion, name))) for name in METRIC_LABELS])
 
 
-def confusion_table(confusion):
+def confusion_table(confusion) -> str:
     """Return the 2 x 2 matrix with counts and shares of all evaluated pixels."""
     total = confusion.total or 1
 
@@ -33,7 +33,7 @@ def confusion_table(confusion):
                   ('clear', cell(confusion.fp) + ' FP', cell(confusion.tn) + ' TN')])
 
 
-def per_class_table(evaluation):
+def per_class_table(evaluation) -> str:
     """Return per ground-truth value: pixels, how many were called cloud, and the error share."""
     mapping = evaluation.truth_mapping
     names = dict(mapping.labels)
@@ -47,7 +47,7 @@ def per_class_table(evaluation):
                   'error'), rows, text_columns=3)
 
 
-def legend():
+def legend() -> str:
     """Return the error map's colour legend."""
     items = [f'<span class="swatch" style="background: rgb{ERROR_COLOURS[code]}"></span> '
              f'{code} {esc(ERROR_CLASSES[code])}' for code in ERROR_COLOURS]
@@ -55,7 +55,7 @@ def legend():
     return '<p>Error map: ' + ' &nbsp; '.join(items) + '</p>'
 
 
-def mapping_section(evaluation):
+def mapping_section(evaluation) -> str:
     """Say what each raster's values were taken to mean."""
     rows = []
     for what, path, mapping in (('prediction', evaluation.prediction,
@@ -67,7 +67,7 @@ def mapping_section(evaluation):
     return table(('raster', 'file', 'classes', 'meaning'), rows, text_columns=4)
 
 
-def evaluation_html(evaluation):
+def evaluation_html(evaluation) -> str:
     """Return the HTML report of one evaluation (the paper's Tables 4-6 for one image)."""
     confusion = evaluation.confusion
     notes = ''.join(f'<p class="note">{esc(note)}</p>' for note in evaluation.notes)
@@ -84,7 +84,7 @@ def evaluation_html(evaluation):
     return page(f'Cloud mask evaluation: {os.path.basename(evaluation.prediction)}', sections)
 
 
-def write_evaluation_report(path, evaluation):
+def write_evaluation_report(path: str, evaluation) -> None:
     """Write evaluation_html atomically to `path` (inputs protected)."""
     write_text(path, evaluation_html(evaluation),
                protected=(evaluation.prediction, evaluation.ground_truth))

@@ -130,7 +130,7 @@ def summarize(methods: list, truths, truth_mapping,
     return summary
 
 
-def csv_text(columns, rows):
+def csv_text(columns, rows) -> str:
     """Return `rows` as CSV: ratios with 6 decimals, an undefined ratio (NaN) left empty."""
     stream = io.StringIO()
     writer = csv.DictWriter(stream, columns, restval='', lineterminator='\n')
@@ -166,7 +166,7 @@ def write_outputs(summary: 'Summary', per_image_csv: str = None, method_csv: str
     return written
 
 
-def summary_html(summary, figures):
+def summary_html(summary: 'Summary', figures) -> str:
     """Return the HTML report: classes, per method, plots, per image, per class, skipped."""
     fmt = html.fmt
     methods = summary.method_records()

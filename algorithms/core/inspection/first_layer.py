@@ -47,7 +47,7 @@ def activation_of(run, meta, layer):
     return {'name': 'relu' if slope == 0 else 'leaky_relu', 'negative_slope': slope}
 
 
-def random_patches(meta, count, scale=1.5):
+def random_patches(meta, count: int, scale: float = 1.5) -> np.ndarray:
     """Patches of reflectance spread around the training distribution (seeded)."""
     rng = np.random.default_rng(_PROBE_SEED)
     shape = (count, len(meta.bands), meta.patch_size, meta.patch_size)

@@ -24,7 +24,7 @@ class SunView:
     view_azimuth: float
 
 
-def horizontal(zenith, azimuth):
+def horizontal(zenith: float, azimuth: float) -> 'tuple[float, float]':
     """(east, north) of the direction `azimuth` (degrees), scaled by tan(zenith)."""
     scale = math.tan(math.radians(zenith))
     return scale * math.sin(math.radians(azimuth)), scale * math.cos(math.radians(azimuth))
@@ -101,7 +101,7 @@ class ProductAngles:
         return tile.at(x, y)
 
 
-def product_angles(product, epsg):
+def product_angles(product, epsg: int) -> 'ProductAngles':
     """The ProductAngles of `product`'s tiles in EPSG:`epsg`.
 
     Raises:
@@ -139,7 +139,7 @@ def _interpolate(grid, col, row):
     return float(grid[tuple(nearest)])
 
 
-def read_tile_angles(path):
+def read_tile_angles(path: str) -> 'TileAngles':
     """Read the Tile_Angles of a tile metadata file (plain path or /vsizip/).
 
     The compact format's MTD_TL.xml and the 2015-2016 format's S2A_OPER_MTD_L1C_TL_*.xml

@@ -86,7 +86,8 @@ def write_cloud_shadow_mask(stack_path, cloud_mask_path, output_path, sun_view_a
                              float(np.median(heights)) if heights else float('nan'))
 
 
-def compose(cloud, shadow, valid, dilation=0):
+def compose(cloud: np.ndarray, shadow: np.ndarray, valid: np.ndarray,
+            dilation: int = 0) -> np.ndarray:
     """Class codes from boolean cloud and shadow masks, both grown by `dilation` pixels.
 
     Growing uses a square (8-neighbour) structuring element, as Fmask's buffers do; cloud

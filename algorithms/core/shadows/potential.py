@@ -19,7 +19,7 @@ BRIGHT_PERCENTILE = 99.9  # valid pixels above this level are never filled
 BACKGROUND_PERCENTILE = 17.5  # Fmask's no-data value: this percentile of the valid pixels
 
 
-def potential_shadow(nir, swir, valid):
+def potential_shadow(nir: np.ndarray, swir: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Pixels darker than their surroundings in both NIR and SWIR.
 
     Args:
@@ -57,7 +57,7 @@ def _no_data_level(values, inside):
     return np.percentile(values, BACKGROUND_PERCENTILE)
 
 
-def flood_fill(image, step=FILL_STEP):
+def flood_fill(image: np.ndarray, step: float = FILL_STEP) -> np.ndarray:
     """Raise every basin of `image` to the level at which it spills to the raster's border.
 
     A pixel's fill is the lowest level L such that it connects (4-neighbours) to the border

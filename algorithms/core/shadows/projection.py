@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..run import context_or_silent
-from ..sentinel2.angles import horizontal
+from ..sentinel2.angles import SunView, horizontal
 from . import scipy_ndimage
 
 MIN_HEIGHT_M, MAX_HEIGHT_M = 200.0, 12000.0
@@ -27,7 +27,7 @@ STOP_RATIO = 0.98
 MIN_OBJECT_PIXELS = 3  # smaller objects match noise anywhere: no shadow cast
 
 
-def shadow_shift(sun_view, height_m):
+def shadow_shift(sun_view: SunView, height_m: float) -> 'tuple[float, float]':
     """(east, north) metres from where a cloud at `height_m` is seen to where its shadow is."""
     view = horizontal(sun_view.view_zenith, sun_view.view_azimuth)
     sun = horizontal(sun_view.sun_zenith, sun_view.sun_azimuth)
