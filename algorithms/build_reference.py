@@ -11,6 +11,7 @@ from qgis.core import (
     QgsProcessingParameterRasterDestination,
 )
 
+from .core.dependencies import scikit_learn_missing_message, scikit_learn_status
 from .core.reference.build import ReferenceOutputs, build_reference
 from .core.reference.forest import ReferenceOptions
 from .core.reference.seeds import SeedPolygons
@@ -46,7 +47,11 @@ of the given width at every cloud/clear boundary (mixed pixels), and, with a cir
 0, where a clear pixel's B10 exceeds it (cirrus seen only at 1375 nm). <i>Evaluate cloud \
 mask</i> reads it with its ALCD preset. <b>Vote margin</b> (Float32): winning class's vote \
 share minus the runner-up's; low values show where to add seeds next. <b>Report</b> (HTML): \
-seeds per class, out-of-bag accuracy, pixels per class, the rules applied."""
+seeds per class, out-of-bag accuracy, pixels per class, the rules applied.
+
+<b>scikit-learn</b> is needed only here: tick <i>Also install scikit-learn</i> in <i>Plugins &gt; \
+S2 Cloud CNN &gt; Install Python dependencies…</i> (QGIS's numpy and scipy are kept), or on Debian \
+and Ubuntu install python3-sklearn."""
 
 
 class BuildReferenceAlgorithm(S2CloudCnnAlgorithm):
@@ -119,6 +124,12 @@ class BuildReferenceAlgorithm(S2CloudCnnAlgorithm):
         if not ok:
             return ok, message
         return self.check_parameters_except(parameters, context, *product_parameters(parameters))
+
+    def canExecute(self):
+        """Report a missing scikit-learn with the installer's menu path and the pip command."""
+        if scikit_learn_status().installed:
+            return True, ''
+        return False, scikit_learn_missing_message()
 
     def processAlgorithm(self, parameters, context, feedback):
         """Read the seeds, run the core builder, style the reference."""

@@ -1,4 +1,4 @@
-"""Plugins menu action that installs onnxruntime into the profile's package folder in a QgsTask."""
+"""Plugins menu action: install onnxruntime (scikit-learn if ticked) in a QgsTask."""
 
 import sys
 import traceback
@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 from qgis.core import Qgis, QgsApplication, QgsMessageLog, QgsNetworkAccessManager, QgsTask
 from qgis.PyQt.QtNetwork import QNetworkProxy
-from qgis.PyQt.QtWidgets import QMessageBox, QProgressBar, QPushButton
+from qgis.PyQt.QtWidgets import QCheckBox, QMessageBox, QProgressBar, QPushButton
 
 from ..algorithms.core import dependencies
 from ..algorithms.core.errors import CancelledError, S2CloudCnnError
@@ -25,13 +25,14 @@ DOWNLOAD_SIZE = {'onnxruntime': 'about 30 MB', 'onnxruntime-gpu': 'a few hundred
 class InstallTask(QgsTask):
     """Runs the pip install off the GUI thread; QGIS shows it in the task manager too."""
 
-    def __init__(self, folder, package, on_finished, environment=None):
+    def __init__(self, folder, package, on_finished, environment=None, scikit_learn=False):
         super().__init__(tr('Installing {} for S2 Cloud CNN').format(package),
                          QgsTask.Flag.CanCancel)
         self.folder = folder
         self.package = package
         self.on_finished = on_finished
         self.environment = environment
+        self.scikit_learn = scikit_learn
         self.result = None
         self.error = None
         self.cancelled = False
@@ -42,7 +43,8 @@ class InstallTask(QgsTask):
         try:
             self.result = installer.install_onnxruntime(
                 self.folder, on_line=self._log, is_canceled=self.isCanceled,
-                progress=self.setProgress, package=self.package, environment=self.environment)
+                progress=self.setProgress, package=self.package, environment=self.environment,
+                scikit_learn=self.scikit_learn)
         except CancelledError as error:
             self.cancelled, self.error = True, str(error)
         except S2CloudCnnError as error:
@@ -73,7 +75,8 @@ class DependencyInstaller:
         self.progress_item = None
         self.action = QAction(tr(dependencies.ACTION_TEXT), iface.mainWindow())
         self.action.setObjectName('s2cloudcnnInstallDependencies')
-        self.action.setToolTip(tr('Install onnxruntime, which S2 Cloud CNN needs to run models'))
+        self.action.setToolTip(tr('Install onnxruntime, which S2 Cloud CNN needs to run models, '
+                                  'and optionally scikit-learn (Build cloud reference)'))
         self.action.triggered.connect(lambda _checked=False: self.start())
         iface.addPluginToMenu(dependencies.MENU, self.action)
 
@@ -93,15 +96,24 @@ class DependencyInstaller:
         package, reason = dependencies.onnxruntime_choice()
         QgsMessageLog.logMessage(tr('Installing {} because {}').format(package, reason), TITLE,
                                  Qgis.MessageLevel.Info)
-        if confirm and not self._confirmed(package):
-            return None
-        self.task = InstallTask(self.folder, package, self._finished, proxy_environment())
+        scikit_learn = self._scikit_learn_in_folder()
+        if confirm:
+            confirmed, scikit_learn = self._confirmed(package, scikit_learn)
+            if not confirmed:
+                return None
+        self.task = InstallTask(self.folder, package, self._finished, proxy_environment(),
+                                scikit_learn)
         self._show_progress(package)
         QgsApplication.taskManager().addTask(self.task)
         return self.task
 
-    def _confirmed(self, package):
-        """Ask the user before downloading anything."""
+    def _scikit_learn_in_folder(self):
+        """Whether the package folder holds scikit-learn (a new install replaces the folder)."""
+        location = dependencies.scikit_learn_status().location
+        return bool(location) and installer.inside(location, self.folder)
+
+    def _confirmed(self, package, scikit_learn):
+        """Ask the user before downloading anything; return (yes, with scikit-learn)."""
         status = dependencies.onnxruntime_status()
         present = (tr('onnxruntime {} is already installed at {}.\n\n').format(
             status.version, status.location) if status.installed else '')
@@ -109,11 +121,17 @@ class DependencyInstaller:
             'Install {package} with pip into\n{folder}\n\nThis downloads {size} from PyPI. '
             "QGIS's own numpy is kept as it is.").format(
             package=package, folder=self.folder, size=DOWNLOAD_SIZE.get(package, 'it'))
-        answer = QMessageBox.question(
-            self.iface.mainWindow(), tr('Install Python dependencies'), question,
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.Yes)
-        return answer == QMessageBox.StandardButton.Yes
+        box = QMessageBox(QMessageBox.Icon.Question, tr('Install Python dependencies'), question,
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                          self.iface.mainWindow())
+        box.setDefaultButton(QMessageBox.StandardButton.Yes)
+        extra = QCheckBox(tr('Also install {} (only Build cloud reference needs it; about '
+                             '12 MB more; it uses QGIS\'s scipy)').format(
+            dependencies.SCIKIT_LEARN_REQUIREMENT.replace('==', ' ')))
+        extra.setChecked(scikit_learn)  # unticked, one already in the folder would be removed
+        box.setCheckBox(extra)
+        answer = QMessageBox.StandardButton(box.exec())
+        return answer == QMessageBox.StandardButton.Yes, extra.isChecked()
 
     def _show_progress(self, package):
         """Push a message bar item with a progress bar and a cancel button."""

@@ -1,4 +1,4 @@
-"""Install onnxruntime into the plugin's package folder with pip, leaving QGIS's numpy alone."""
+"""Install onnxruntime (and scikit-learn) into the plugin's package folder; QGIS's numpy kept."""
 
 import importlib.metadata
 import json
@@ -15,15 +15,21 @@ from typing import Optional
 from ..algorithms.core import dependencies
 from ..algorithms.core.errors import CancelledError, DependencyInstallError
 
-# Run by the interpreter that will run the plugin, with only the new folder added, as QGIS will.
+# Run by the interpreter that will run the plugin, with only the new folder added, as QGIS will;
+# a second argument 'scikit-learn' checks the random forest of Build cloud reference too.
 VERIFY_SCRIPT = (
     'import json, sys\n'
     'sys.path.append(sys.argv[1])\n'
     'import numpy, onnxruntime\n'
     'from google import protobuf\n'
-    'print(json.dumps({"version": onnxruntime.__version__, "onnxruntime": onnxruntime.__file__,\n'
-    '                  "providers": onnxruntime.get_available_providers(),\n'
-    '                  "numpy": numpy.__file__, "protobuf": protobuf.__version__}))\n')
+    'info = {"version": onnxruntime.__version__, "onnxruntime": onnxruntime.__file__,\n'
+    '        "providers": onnxruntime.get_available_providers(),\n'
+    '        "numpy": numpy.__file__, "protobuf": protobuf.__version__}\n'
+    'if sys.argv[2:] == ["scikit-learn"]:\n'
+    '    import sklearn\n'
+    '    from sklearn.ensemble import RandomForestClassifier\n'
+    '    info.update(scikit_learn=sklearn.__version__, sklearn=sklearn.__file__)\n'
+    'print(json.dumps(info))\n')
 NO_WINDOW = getattr(subprocess, 'CREATE_NO_WINDOW', 0)  # no console flashing up on Windows
 
 
@@ -38,15 +44,17 @@ class InstallResult:
     log: list[str] = field(default_factory=list)
     version: Optional[str] = None
     providers: tuple[str, ...] = ()
+    scikit_learn: Optional[str] = None  # its version, when it was installed too
 
 
 def install_onnxruntime(target, on_line=None, is_canceled=None, progress=None,
-                        package=None, python=None, environment=None):
-    """Install onnxruntime (or onnxruntime-gpu) into `target` with pip.
+                        package=None, python=None, environment=None, scikit_learn=False):
+    """Install onnxruntime (or onnxruntime-gpu), and scikit-learn if asked, into `target`.
 
-    pip installs into a fresh sibling folder; only when onnxruntime imports from it with
-    QGIS's numpy does that folder replace `target`. A failed or cancelled install thus
-    leaves a working folder as it was.
+    pip installs into a fresh sibling folder; only when onnxruntime (and scikit-learn) import
+    from it with QGIS's numpy does that folder replace `target`. A failed or cancelled install
+    thus leaves a working folder as it was; a successful one without scikit-learn removes a
+    scikit-learn installed there before.
 
     Args:
         target: The plugin's package folder (dependencies.package_folder()).
@@ -56,6 +64,7 @@ def install_onnxruntime(target, on_line=None, is_canceled=None, progress=None,
         package: 'onnxruntime' or 'onnxruntime-gpu'; dependencies.onnxruntime_package().
         python: Interpreter to run pip with; dependencies.find_python() by default.
         environment: Variables added to pip's environment, e.g. HTTPS_PROXY.
+        scikit_learn: Also install scikit-learn (dependencies.SCIKIT_LEARN_REQUIREMENT).
 
     Returns:
         An InstallResult; success is False when pip or the import check failed.
@@ -78,17 +87,18 @@ def install_onnxruntime(target, on_line=None, is_canceled=None, progress=None,
     def result(success, message, info=None):
         info = info or {}
         return InstallResult(success, message, package, target, log, info.get('version'),
-                             tuple(info.get('providers', ())))
+                             tuple(info.get('providers', ())), info.get('scikit_learn'))
 
     check_pip(python, emit)
     staging = f'{target}.partial-{os.getpid()}'
     try:
-        code = _run_pip(python, staging, package, emit, is_canceled, progress, environment)
+        code = _run_pip(python, staging, (package, scikit_learn), emit, is_canceled, progress,
+                        environment)
         if code != 0:
             return result(False, f'pip failed (exit code {code}); the log says why. Check the '
                           'internet connection (or proxy), or install by hand. '
                           + dependencies.install_hint(folder=target, python=python))
-        info, problem = verify_import(python, staging, emit)
+        info, problem = verify_import(python, staging, emit, scikit_learn)
         if problem:
             return result(False, problem, info)
         _replace_folder(staging, target)
@@ -97,7 +107,8 @@ def install_onnxruntime(target, on_line=None, is_canceled=None, progress=None,
         _remove(staging + '.constraints.txt')
     if progress is not None:
         progress(100)
-    return result(True, f'{package} {info["version"]} installed into {target} (execution '
+    also = f' and scikit-learn {info["scikit_learn"]}' if scikit_learn else ''
+    return result(True, f'{package} {info["version"]}{also} installed into {target} (execution '
                   f'providers: {", ".join(info["providers"])}).', info)
 
 
@@ -130,8 +141,11 @@ def check_pip(python, emit):
             'one do not load in the other. Install by hand. ' + dependencies.install_hint())
 
 
-def _run_pip(python, staging, package, emit, is_canceled, progress, environment):
-    """Run pip into `staging`, with numpy pinned to QGIS's; return pip's exit code."""
+def _run_pip(python, staging, packages, emit, is_canceled, progress, environment):
+    """Run pip into `staging`, with numpy pinned to QGIS's; return pip's exit code.
+
+    `packages` = (onnxruntime package, whether scikit-learn too).
+    """
     shutil.rmtree(staging, ignore_errors=True)
     try:
         os.makedirs(os.path.dirname(staging), exist_ok=True)
@@ -141,11 +155,12 @@ def _run_pip(python, staging, package, emit, is_canceled, progress, environment)
     except OSError as error:
         raise DependencyInstallError(f'Cannot write {os.path.dirname(staging)}: {error}. '
                                      'Check the permissions of the QGIS profile folder.') from error
-    arguments = dependencies.pip_install_arguments(staging, package)
+    package, scikit_learn = packages
+    arguments = dependencies.pip_install_arguments(staging, package, scikit_learn)
     command = [python, '-m', 'pip', *arguments, '--constraint', constraints,
                '--progress-bar', 'off', '--no-input', '--disable-pip-version-check']
     emit('$ ' + subprocess.list2cmdline(command))
-    expected = 1 + len(dependencies.PURE_DEPENDENCIES)
+    expected = len(arguments) - arguments.index(staging) - 1  # the packages named
     fetched = 0
 
     def on_line(line):
@@ -232,33 +247,39 @@ def child_environment(extra=None):
     return {**os.environ, **(extra or {}), 'PYTHONIOENCODING': 'utf-8', 'PYTHONUNBUFFERED': '1'}
 
 
-def verify_import(python, folder, emit):
-    """Import onnxruntime from `folder` in a fresh `python`, as the plugin will.
+def verify_import(python, folder, emit, scikit_learn=False):
+    """Import onnxruntime (and scikit-learn) from `folder` in a fresh `python`, as the plugin will.
 
     Returns:
         (info, problem): what the import reported, and a message when it is not usable.
 
     """
-    answer = subprocess.run([python, '-c', VERIFY_SCRIPT, folder], capture_output=True,
-                            text=True, env=child_environment(), timeout=300,
-                            creationflags=NO_WINDOW)
+    command = [python, '-c', VERIFY_SCRIPT, folder, *(['scikit-learn'] if scikit_learn else [])]
+    answer = subprocess.run(command, capture_output=True, text=True, env=child_environment(),
+                            timeout=300, creationflags=NO_WINDOW)
     if answer.returncode != 0:
         emit(answer.stderr.strip())
         last = (answer.stderr.strip().splitlines() or ['no output'])[-1]
+        if scikit_learn:
+            return {}, (f'onnxruntime and scikit-learn were installed but do not import: {last}. '
+                        'Install again without scikit-learn to get onnxruntime alone '
+                        "(scikit-learn also needs QGIS's scipy).")
         return {}, f'onnxruntime was installed but does not import: {last}.'
     info = json.loads(answer.stdout.strip().splitlines()[-1])
     emit(f'import check: onnxruntime {info["version"]} from {info["onnxruntime"]}, '
          f'numpy from {info["numpy"]}, protobuf {info["protobuf"]}, '
          f'providers {info["providers"]}')
-    if not _inside(info['onnxruntime'], folder):
+    if scikit_learn:
+        emit(f'import check: scikit-learn {info["scikit_learn"]} from {info["sklearn"]}')
+    if not inside(info['onnxruntime'], folder):
         return info, (f'Another onnxruntime ({info["onnxruntime"]}) comes first on the Python '
                       'path and hides the one just installed; uninstall it or use that one.')
-    if _inside(info['numpy'], folder):
+    if inside(info['numpy'], folder):
         return info, 'pip put a numpy into the package folder; it must use QGIS\'s numpy.'
     return info, None
 
 
-def _inside(path, folder):
+def inside(path, folder):
     """Whether `path` lies inside `folder`."""
     folder = os.path.normcase(os.path.realpath(folder))
     return os.path.normcase(os.path.realpath(path)).startswith(folder + os.sep)

@@ -123,7 +123,9 @@ Each output band f = a(bias[f] + sum over bands and the 3x3 neighbourhood of wei
 
 &lt;b&gt;Input&lt;/b&gt;: a raster with the 13 L1C bands named by description (the 60 m stack of &lt;i&gt;Stack Sentinel-2 L1C bands&lt;/i&gt;), or an L1C product (SAFE folder, .zip or MTD_MSIL1C.xml: the file browser shows zips and MTD files), stacked to 60 m on the fly. &lt;b&gt;Seeds&lt;/b&gt;: polygons in any CRS (reprojected onto the raster) with a class field holding ALCD codes or names: 2 opaque cloud, 3 thin cloud, 4 cloud shadow, 5 land, 6 water, 7 snow. At least one cloud and one clear class; every class needs the minimum number of pixels; polygons of two classes must not overlap.
 
-&lt;b&gt;Output&lt;/b&gt; (Byte, ALCD codes, styled with ALCD's colours): 0 no data, 1 not used, 2..7. A pixel becomes 1 where the forest's cloud-vs-clear vote share is below the threshold, in a ring of the given width at every cloud/clear boundary (mixed pixels), and, with a cirrus limit above 0, where a clear pixel's B10 exceeds it (cirrus seen only at 1375 nm). &lt;i&gt;Evaluate cloud mask&lt;/i&gt; reads it with its ALCD preset. &lt;b&gt;Vote margin&lt;/b&gt; (Float32): winning class's vote share minus the runner-up's; low values show where to add seeds next. &lt;b&gt;Report&lt;/b&gt; (HTML): seeds per class, out-of-bag accuracy, pixels per class, the rules applied.</source>
+&lt;b&gt;Output&lt;/b&gt; (Byte, ALCD codes, styled with ALCD's colours): 0 no data, 1 not used, 2..7. A pixel becomes 1 where the forest's cloud-vs-clear vote share is below the threshold, in a ring of the given width at every cloud/clear boundary (mixed pixels), and, with a cirrus limit above 0, where a clear pixel's B10 exceeds it (cirrus seen only at 1375 nm). &lt;i&gt;Evaluate cloud mask&lt;/i&gt; reads it with its ALCD preset. &lt;b&gt;Vote margin&lt;/b&gt; (Float32): winning class's vote share minus the runner-up's; low values show where to add seeds next. &lt;b&gt;Report&lt;/b&gt; (HTML): seeds per class, out-of-bag accuracy, pixels per class, the rules applied.
+
+&lt;b&gt;scikit-learn&lt;/b&gt; is needed only here: tick &lt;i&gt;Also install scikit-learn&lt;/i&gt; in &lt;i&gt;Plugins &amp;gt; S2 Cloud CNN &amp;gt; Install Python dependencies…&lt;/i&gt; (QGIS's numpy and scipy are kept), or on Debian and Ubuntu install python3-sklearn.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -639,7 +641,7 @@ The numbers are read back from the ONNX model by probing it, not copied from tra
     </message>
     <message>
         <location filename="../gui/dependency_installer.py"/>
-        <source>Install onnxruntime, which S2 Cloud CNN needs to run models</source>
+        <source>Install onnxruntime, which S2 Cloud CNN needs to run models, and optionally scikit-learn (Build cloud reference)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -680,6 +682,11 @@ The numbers are read back from the ONNX model by probing it, not copied from tra
 {folder}
 
 This downloads {size} from PyPI. QGIS's own numpy is kept as it is.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../gui/dependency_installer.py"/>
+        <source>Also install {} (only Build cloud reference needs it; about 12 MB more; it uses QGIS's scipy)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>

@@ -1,4 +1,4 @@
-"""The onnxruntime dependency: where the plugin keeps it, whether it is there, how to install it."""
+"""The plugin's packages (onnxruntime, optional scikit-learn): where, whether, how to install."""
 
 import ctypes.util
 import importlib
@@ -29,6 +29,14 @@ GPU_MACHINES = ('x86_64', 'amd64')  # the only ones onnxruntime-gpu publishes wh
 # The onnxruntime installed, per Python: the newest release with wheels for that Python (the
 # package index, December 2026); 1.31.1 is the one the tests run with. Same for -gpu.
 ONNXRUNTIME_PINS = (((3, 11), '1.31.1'), ((3, 10), '1.23.2'), ((3, 9), '1.19.2'))
+# scikit-learn, for Build cloud reference only: 1.6.1 has wheels for CPython 3.9-3.13 on Windows,
+# macOS (Intel and Apple silicon) and Linux and needs numpy >= 1.19.5 and scipy >= 1.6, which
+# QGIS's Python brings (OSGeo4W, QGIS.app, Debian's python3-scipy); pip never replaces them.
+# Beside it what it declares besides those two; joblib >= 1.6 no longer bundles cloudpickle.
+SCIKIT_LEARN_REQUIREMENT = 'scikit-learn==1.6.1'
+SCIKIT_LEARN_DEPENDENCIES = ('joblib', 'threadpoolctl', 'cloudpickle')
+# pip install into a folder, wheels only, nothing resolved (see pip_install_arguments()).
+_TARGET_ARGUMENTS = ('install', '--no-deps', '--only-binary', ':all:', '--target')
 # What the PyPI onnxruntime-gpu wheels load to use the GPU: CUDA 12 and cuDNN 9 (by library name).
 # (name for ctypes.util.find_library, the file it must find; Windows names carry the version).
 CUDA_LIBRARIES = {'linux': (('cudart', 'libcudart.so.12'), ('cublasLt', 'libcublasLt.so.12'),
@@ -39,11 +47,11 @@ _active_folder = None
 
 
 @dataclass(frozen=True)
-class OnnxRuntimeStatus:
-    """What is known about onnxruntime without importing it."""
+class PackageStatus:
+    """What is known about a package without importing it."""
 
     installed: bool
-    distribution: Optional[str] = None  # 'onnxruntime' or 'onnxruntime-gpu'
+    distribution: Optional[str] = None  # e.g. 'onnxruntime' or 'onnxruntime-gpu'
     version: Optional[str] = None
     location: Optional[str] = None
 
@@ -97,22 +105,32 @@ def refresh_import_caches(folder: str) -> None:
     importlib.invalidate_caches()
 
 
-def onnxruntime_status() -> 'OnnxRuntimeStatus':
+def onnxruntime_status() -> 'PackageStatus':
     """Whether onnxruntime can be imported, found without importing it (that takes seconds).
 
     Returns:
-        An OnnxRuntimeStatus; version and distribution come from the installed metadata.
+        A PackageStatus; version and distribution come from the installed metadata.
 
     """
-    spec = importlib.util.find_spec('onnxruntime')
+    return _status('onnxruntime', ('onnxruntime-gpu', 'onnxruntime'))
+
+
+def scikit_learn_status() -> 'PackageStatus':
+    """Whether scikit-learn can be imported, found without importing it (see onnxruntime_status)."""
+    return _status('sklearn', ('scikit-learn',))
+
+
+def _status(module, distributions):
+    """Find `module` without importing it, and the first of `distributions` installed beside it."""
+    spec = importlib.util.find_spec(module)
     if spec is None:
-        return OnnxRuntimeStatus(installed=False)
+        return PackageStatus(installed=False)
     location = os.path.dirname(spec.origin) if spec.origin else None
-    for name in ('onnxruntime-gpu', 'onnxruntime'):
+    for name in distributions:
         distribution = _distribution_beside(name, location)
         if distribution is not None:
-            return OnnxRuntimeStatus(True, name, distribution.version, location)
-    return OnnxRuntimeStatus(True, location=location)
+            return PackageStatus(True, name, distribution.version, location)
+    return PackageStatus(True, location=location)
 
 
 def _distribution_beside(name, location):
@@ -280,7 +298,7 @@ def find_python(candidates: 'Optional[list[str]]' = None) -> str:
         + '). Install onnxruntime by hand: ' + install_hint(python='python'))
 
 
-def pip_install_arguments(target: str, package: str) -> 'list[str]':
+def pip_install_arguments(target: str, package: str, scikit_learn: bool = False) -> 'list[str]':
     """Build the `pip install` arguments that put `package` and its small deps in `target`.
 
     --no-deps keeps pip from installing numpy into the folder at all: a second numpy beside
@@ -290,13 +308,16 @@ def pip_install_arguments(target: str, package: str) -> 'list[str]':
     Args:
         target: Folder to install into.
         package: 'onnxruntime' or 'onnxruntime-gpu'.
+        scikit_learn: Also install scikit-learn (SCIKIT_LEARN_REQUIREMENT) and its small deps;
+            QGIS's scipy is used as it is.
 
     Returns:
         The argument list after `python -m pip`.
 
     """
-    return ['install', '--no-deps', '--only-binary', ':all:', '--target', target,
-            onnxruntime_requirement(package), *PURE_DEPENDENCIES]
+    extra = [SCIKIT_LEARN_REQUIREMENT, *SCIKIT_LEARN_DEPENDENCIES] if scikit_learn else []
+    return [*_TARGET_ARGUMENTS, target, onnxruntime_requirement(package), *PURE_DEPENDENCIES,
+            *extra]
 
 
 def install_hint(platform: Optional[str] = None, folder: Optional[str] = None,
@@ -318,16 +339,20 @@ def install_hint(platform: Optional[str] = None, folder: Optional[str] = None,
     platform = platform or sys.platform
     folder = folder or _active_folder
     package = onnxruntime_package(platform, gpu)
-    windows = platform.startswith('win')
-    python = python or _default_python(platform)
     arguments = pip_install_arguments(folder, package) if folder else [
         'install', onnxruntime_requirement(package)]
-    command = [python, '-m', 'pip', *arguments]
+    return (f'Install it from QGIS with {MENU_PATH}, or run '
+            f'{_shell_command(platform, python, arguments)} (then restart QGIS).')
+
+
+def _shell_command(platform, python, arguments):
+    """Say where to run `python -m pip <arguments>` on `platform`, and the command, quoted."""
+    windows = platform.startswith('win')
+    command = [python or _default_python(platform), '-m', 'pip', *arguments]
     quoted = subprocess.list2cmdline(command) if windows else shlex.join(command)
     where = ('in the OSGeo4W Shell (Start menu > QGIS > OSGeo4W Shell)' if windows
              else 'in Terminal' if platform == 'darwin' else 'in a terminal')
-    return (f'Install it from QGIS with {MENU_PATH}, or run {where}: {quoted} '
-            '(then restart QGIS).')
+    return f'{where}: {quoted}'
 
 
 def missing_message() -> str:
@@ -335,25 +360,27 @@ def missing_message() -> str:
     return f'The Python package onnxruntime is not installed. {install_hint()}'
 
 
-# scikit-learn (Build cloud reference only) and what it needs besides numpy and scipy, which
-# QGIS's Python has on Windows (OSGeo4W) and Debian (python3-scipy); pip never replaces them.
-SCIKIT_LEARN_PACKAGES = ('scikit-learn', 'joblib', 'threadpoolctl')
-
-
 def scikit_learn_missing_message(platform: Optional[str] = None, folder: Optional[str] = None,
                                  python: Optional[str] = None) -> str:
-    """Say that scikit-learn is missing and give the pip command (same folder as onnxruntime)."""
+    """Say that scikit-learn is missing: the installer's option, the pip command, Debian's package.
+
+    Args:
+        platform: sys.platform value; the running one by default.
+        folder: The plugin's package folder; the active one by default. Without one (outside
+            the plugin) the command installs into the current Python environment.
+        python: Interpreter to show (see install_hint()).
+
+    """
     platform = platform or sys.platform
     folder = folder or _active_folder
-    python = python or _default_python(platform)
-    target = ['--no-deps', '--only-binary', ':all:', '--target', folder] if folder else []
-    command = [python, '-m', 'pip', 'install', *target, *SCIKIT_LEARN_PACKAGES]
-    quoted = (subprocess.list2cmdline(command) if platform.startswith('win')
-              else shlex.join(command))
+    arguments = [*_TARGET_ARGUMENTS, folder, SCIKIT_LEARN_REQUIREMENT,
+                 *SCIKIT_LEARN_DEPENDENCIES] if folder else ['install', SCIKIT_LEARN_REQUIREMENT]
     debian = ' On Debian or Ubuntu: sudo apt install python3-sklearn.' if platform.startswith(
         'linux') else ''
     return ('Building a cloud reference needs the Python package scikit-learn, which is not '
-            f'installed. Run: {quoted} (then restart QGIS).{debian}')
+            f"installed. Install it from QGIS with {MENU_PATH} (tick 'Also install "
+            f"scikit-learn'), or run {_shell_command(platform, python, arguments)} (then "
+            f'restart QGIS).{debian}')
 
 
 def _default_python(platform):

@@ -169,6 +169,17 @@ def test_raster_and_product_together_are_refused(run_algorithm, tmp_path):
             'l1c', 'S2A_MSIL1C_20240120T105341_N0510_R051_T31TCJ_20240120T125244.SAFE.zip'))
 
 
+def test_missing_scikit_learn_disables_the_algorithm_with_the_installer_and_command(
+        monkeypatch):
+    from algorithms import build_reference
+    from algorithms.core.dependencies import MENU_PATH, PackageStatus
+
+    assert build_reference.BuildReferenceAlgorithm().canExecute() == (True, '')
+    monkeypatch.setattr(build_reference, 'scikit_learn_status', lambda: PackageStatus(False))
+    ok, message = build_reference.BuildReferenceAlgorithm().canExecute()
+    assert not ok and MENU_PATH in message and 'scikit-learn==1.6.1' in message
+
+
 def test_qgis_process_builds_the_reference(tmp_path):
     output = tmp_path / 'reference.tif'
     result = qgis_process('run', 's2cloudcnn:buildreference', '--json', f'--INPUT={STACK}',

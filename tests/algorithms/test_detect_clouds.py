@@ -187,9 +187,9 @@ def test_qgis_process_example(tmp_path, model, crop):
 
 def test_missing_onnxruntime_disables_the_algorithm_with_the_install_command(monkeypatch):
     from algorithms import detect_clouds
-    from algorithms.core.dependencies import OnnxRuntimeStatus
+    from algorithms.core.dependencies import PackageStatus
 
-    monkeypatch.setattr(detect_clouds, 'onnxruntime_status', lambda: OnnxRuntimeStatus(False))
+    monkeypatch.setattr(detect_clouds, 'onnxruntime_status', lambda: PackageStatus(False))
     ok, message = detect_clouds.DetectCloudsAlgorithm().canExecute()
     assert not ok and 'pip' in message and 'onnxruntime' in message
 

@@ -39,11 +39,19 @@ def test_ring_is_symmetric_and_only_at_cloud_clear_edges():
     assert not ring[:, [0, 3, 4, 5]].any()
 
 
-def test_missing_scikit_learn_message_gives_the_command_for_the_plugin_folder():
+def test_missing_scikit_learn_message_gives_the_installer_and_the_command_for_the_folder():
     message = scikit_learn_missing_message('linux', folder='/p/s2cloudcnn-packages/3.11',
                                            python='/usr/bin/python3')
-    assert ('/usr/bin/python3 -m pip install --no-deps --only-binary :all: --target '
-            '/p/s2cloudcnn-packages/3.11 scikit-learn joblib threadpoolctl') in message
+    assert "Plugins > S2 Cloud CNN > Install Python dependencies… (tick 'Also install " \
+        "scikit-learn')" in message
+    assert ('in a terminal: /usr/bin/python3 -m pip install --no-deps --only-binary :all: '
+            '--target /p/s2cloudcnn-packages/3.11 scikit-learn==1.6.1 joblib threadpoolctl '
+            'cloudpickle (then restart QGIS)') in message
     assert 'python3-sklearn' in message
-    windows = scikit_learn_missing_message('win32', folder='C:\\p', python='python')
-    assert 'python -m pip install' in windows and 'apt' not in windows
+    windows = scikit_learn_missing_message('win32', folder='C:\\My QGIS\\3.12', python='python')
+    assert 'OSGeo4W Shell' in windows and 'apt' not in windows
+    assert 'python -m pip install --no-deps --only-binary :all: --target "C:\\My QGIS\\3.12" ' \
+        'scikit-learn==1.6.1' in windows
+    mac = scikit_learn_missing_message('darwin', folder='/Users/a b/3.9')
+    assert "Terminal: /Applications/QGIS.app/Contents/MacOS/bin/python3 -m pip install" in mac
+    assert "--target '/Users/a b/3.9' scikit-learn==1.6.1" in mac

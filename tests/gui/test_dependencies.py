@@ -1,4 +1,4 @@
-"""The onnxruntime dependency: detection, install hints and a real pip install into a folder."""
+"""The plugin's packages: detection, install hints, a real pip install of onnxruntime."""
 
 import json
 import os
@@ -235,12 +235,39 @@ def test_package_folder_is_per_python_version_and_appended_once(monkeypatch, tmp
 
 
 def test_status_without_import_in_this_environment():
-    script = ('import sys; from algorithms.core.dependencies import onnxruntime_status; '
-              's = onnxruntime_status(); print(s.installed, s.distribution, '
-              '"onnxruntime" in sys.modules)')
+    script = ('import json, sys; from algorithms.core import dependencies as d; '
+              'found = [d.onnxruntime_status().__dict__, d.scikit_learn_status().__dict__]; '
+              'print(json.dumps([found, sorted({"onnxruntime", "sklearn"} & set(sys.modules))]))')
     answer = subprocess.run([sys.executable, '-c', script], cwd=REPO, capture_output=True,
                             text=True, timeout=60)
-    assert answer.stdout.split() == ['True', 'onnxruntime-gpu', 'False'], answer.stderr
+    (onnxruntime, scikit_learn), imported = json.loads(answer.stdout)
+    assert imported == [], answer.stderr
+    assert (onnxruntime['installed'], onnxruntime['distribution']) == (True, 'onnxruntime-gpu')
+    import sklearn
+    assert scikit_learn == {'installed': True, 'distribution': 'scikit-learn',
+                            'version': sklearn.__version__,
+                            'location': os.path.dirname(sklearn.__file__)}
+
+
+def test_scikit_learn_is_an_optional_pinned_extra_without_numpy_or_scipy():
+    plain = dependencies.pip_install_arguments('/target', 'onnxruntime')
+    both = dependencies.pip_install_arguments('/target', 'onnxruntime', scikit_learn=True)
+    assert both[:len(plain)] == plain  # the same install, scikit-learn added at the end
+    assert both[len(plain):] == ['scikit-learn==1.6.1', 'joblib', 'threadpoolctl', 'cloudpickle']
+    assert not any(name.startswith(('scikit', 'joblib')) for name in plain)
+    assert not any(name.startswith(('numpy', 'scipy')) for name in both)
+    assert both[:5] == ['install', '--no-deps', '--only-binary', ':all:', '--target']
+
+
+def test_the_import_check_runs_the_random_forest_import_only_when_asked(tmp_path):
+    # This venv's Python has onnxruntime and Debian's scikit-learn; the folder is empty.
+    script = [sys.executable, '-c', installer.VERIFY_SCRIPT, str(tmp_path)]
+    plain, both = (json.loads(subprocess.run(command, capture_output=True, text=True,
+                                             timeout=120, check=True).stdout.splitlines()[-1])
+                   for command in (script, script + ['scikit-learn']))
+    assert 'scikit_learn' not in plain
+    import sklearn
+    assert (both['scikit_learn'], both['sklearn']) == (sklearn.__version__, sklearn.__file__)
 
 
 def test_onnxruntime_is_pinned_per_python():

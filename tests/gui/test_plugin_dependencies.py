@@ -36,10 +36,11 @@ SCRIPT = textwrap.dedent(f"""
     report['menu'] = [list(c.args) == ['S2 Cloud CNN', action]
                       for c in iface.addPluginToMenu.call_args_list]
     questions = []
-    def answer_yes(*args):
-        questions.append(args[2])
+    def answer_yes(box):  # the real dialog, only its modal loop replaced
+        extra = box.checkBox()
+        questions.append([box.text(), extra.text(), extra.isChecked()])
         return QMessageBox.StandardButton.Yes
-    QMessageBox.question = answer_yes
+    QMessageBox.exec = answer_yes
 
     def install():
         action.trigger()
@@ -112,11 +113,14 @@ def test_plugin_load_menu_action_install_and_unload():
     assert 'pip failed' in text and 'pip install' in text
     started, shown, messages = report['installed']
     assert started and shown == ['Installing onnxruntime …']
-    assert 'Install onnxruntime with pip into' in report['question'][1]
-    assert folder in report['question'][1]
+    question, extra, ticked = report['question'][1]
+    assert 'Install onnxruntime with pip into' in question and folder in question
+    # scikit-learn is offered, unticked while the package folder has none.
+    assert extra.startswith('Also install scikit-learn 1.6.1') and not ticked
     (title, text, level), = messages  # the progress item is gone
     assert (title, level) == ('S2 Cloud CNN', success)
     assert f'installed into {folder}' in text and 'can use it now' in text
+    assert 'scikit-learn' not in text
     ok, message = report['can_execute_before']
     assert not ok and 'Install Python dependencies' in message and folder in message
     assert report['can_execute_after'][0] is True  # in the same session, no restart
