@@ -69,6 +69,28 @@ def test_plain_path_agrees_and_blocks_do_not_matter(tmp_path, model):
     assert set(np.unique(mask)) <= {0, 1}
 
 
+@pytest.mark.parametrize('shared_conv', [True, False])
+def test_io_binding_path_run_on_the_cpu_gives_the_same_probabilities(tmp_path, model,
+                                                                     shared_conv):
+    # The path a CUDA session takes (Session.run through IOBinding), here on the CPU provider.
+    runs = {}
+    for io_binding in (True, None):
+        folder = tmp_path / str(io_binding)
+        folder.mkdir()
+        messages = []
+        result = detect_clouds(str(CROP), str(folder / 'mask.tif'), str(model),
+                               DetectOptions(provider='cpu', shared_conv=shared_conv,
+                                             io_binding=io_binding,
+                                             probability_path=str(folder / 'prob.tif')),
+                               RunContext(log=messages.append))
+        assert result.fast_path == shared_conv
+        runs[io_binding] = read(folder / 'prob.tif'), ' '.join(messages)
+    (bound, bound_log), (normal, normal_log) = runs[True], runs[None]
+    assert 'through onnxruntime IOBinding' in bound_log
+    assert 'IOBinding' not in normal_log  # the CPU's default stays the plain session.run
+    assert np.isfinite(bound).all() and np.abs(bound - normal).max() <= 1e-6
+
+
 def test_extent_in_another_crs_covers_the_same_ground(tmp_path, model):
     from osgeo import osr
 
@@ -148,6 +170,7 @@ def test_forced_cuda_without_gpu_runs_on_cpu_and_says_why(model):
     session = inference.open_session(str(model), 'cuda')
     assert session.provider == 'CPUExecutionProvider'
     assert 'CUDA' in session.note and len(session.note) > 30
+    assert not session.io_binding  # IOBinding by default only where CUDA runs
 
 
 def test_without_protobuf_the_plain_path_runs_and_says_so(tmp_path, model, monkeypatch):

@@ -52,6 +52,7 @@ class DetectOptions:
     threshold: Optional[float] = None  # None: the model's own threshold
     provider: str = 'auto'  # 'auto', 'cpu' or 'cuda'
     batch_size: int = 0  # pixels per onnxruntime call; 0 = 256 on the CPU, 8192 on a GPU
+    io_binding: Optional[bool] = None  # onnxruntime IOBinding; None: only on CUDA
     extent: Optional[tuple] = None  # (xmin, ymin, xmax, ymax)
     extent_crs: Optional[str] = None  # WKT or 'EPSG:n'; None: the raster's CRS
     native_resolution: Optional[int] = None  # 10 or 20: also write the mask on that grid
@@ -229,12 +230,12 @@ def _evaluator(model, options, log):
     if options.shared_conv:
         try:
             return build_shared_conv_evaluator(model, options.provider, options.threads,
-                                               options.first_layer_probe)
+                                               options.first_layer_probe, options.io_binding)
         except SharedConvUnavailable as error:
             log(f'Fast path not used ({error}): every patch runs through the whole model.')
-    reuse = options.provider == 'cpu' and not options.threads
+    reuse = options.provider == 'cpu' and not options.threads and not options.io_binding
     session = model.cpu_session if reuse else open_session(
-        model.model_bytes, options.provider, options.threads, source=model.path)
+        model.model_bytes, options.provider, options.threads, model.path, options.io_binding)
     return PlainEvaluator(session, model.metadata)
 
 
@@ -242,7 +243,8 @@ def _report_provider(evaluator, requested, log, warn):
     """Say which execution provider runs, and why CUDA does not when it was wanted."""
     how = (f'first conv layer shared between patches, {evaluator.first_layer_source}'
            if isinstance(evaluator, SharedConvEvaluator) else 'whole model per patch')
-    log(f'Execution provider: {evaluator.provider} ({how}).')
+    binding = ', through onnxruntime IOBinding' if evaluator.session.io_binding else ''
+    log(f'Execution provider: {evaluator.provider} ({how}{binding}).')
     if evaluator.session.note:
         (warn if requested == 'cuda' else log)(f'CUDA not used: {evaluator.session.note}')
 

@@ -40,8 +40,8 @@ FirstLayerProbe = Callable[[Session, ModelMetadata], FirstLayer]
 
 
 def build_shared_conv_evaluator(model: LoadedModel, provider: str, threads: int = 0,
-                                probe: Optional[FirstLayerProbe] = None
-                                ) -> 'SharedConvEvaluator':
+                                probe: Optional[FirstLayerProbe] = None,
+                                io_binding: Optional[bool] = None) -> 'SharedConvEvaluator':
     """Return a SharedConvEvaluator for the model, checked against the complete graph.
 
     Args:
@@ -50,6 +50,7 @@ def build_shared_conv_evaluator(model: LoadedModel, provider: str, threads: int 
         threads: onnxruntime threads of the head.
         probe: reads the first layer from the graph when the metadata lacks it; None: such
             a model takes the plain path.
+        io_binding: run the head through onnxruntime IOBinding (inference.open_session).
 
     Raises:
         SharedConvUnavailable: why the plain path must be used instead.
@@ -57,7 +58,7 @@ def build_shared_conv_evaluator(model: LoadedModel, provider: str, threads: int 
     """
     first, how = _first_layer(model, probe)
     head_bytes, cells = _cut_head(model.model_bytes, model.metadata, first)
-    head = open_session(head_bytes, provider, threads, source=f'{model.path} (head)')
+    head = open_session(head_bytes, provider, threads, f'{model.path} (head)', io_binding)
     evaluator = SharedConvEvaluator(head, model.metadata, first, cells, how)
     _self_check(evaluator, model.cpu_session, model.metadata)
     return evaluator

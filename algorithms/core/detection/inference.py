@@ -4,6 +4,9 @@ import ctypes
 import glob
 import os
 from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
 
 from ..dependencies import missing_message
 from ..errors import DependencyMissingError, ModelError
@@ -12,6 +15,7 @@ from .contract import ModelMetadata, parse_metadata
 PROVIDERS = ('auto', 'cpu', 'cuda')
 _CUDA = 'CUDAExecutionProvider'
 CPU_PROVIDER = 'CPUExecutionProvider'
+_DEVICES = {_CUDA: 'cuda', CPU_PROVIDER: 'cpu'}  # where IOBinding has the output allocated
 
 
 def import_onnxruntime():
@@ -35,10 +39,25 @@ class Session:
     session: object
     provider: str
     note: str = ''
+    io_binding: bool = False  # run through onnxruntime IOBinding (open_session: on CUDA)
 
     def run(self, output_name, feeds):
         """Return the named output for the input mapping `feeds`."""
+        if self.io_binding:
+            return self._run_bound(output_name, feeds)
         return self.session.run([output_name], feeds)[0]
+
+    def _run_bound(self, output_name, feeds):
+        """Run with IOBinding: inputs bound from numpy, the output on the provider's device.
+
+        onnxruntime allocates the output there and it is copied to the host once per call.
+        """
+        binding = self.session.io_binding()  # one per call: worker threads share the session
+        for name, array in feeds.items():
+            binding.bind_cpu_input(name, np.ascontiguousarray(array))
+        binding.bind_output(output_name, _DEVICES[self.provider])
+        self.session.run_with_iobinding(binding)
+        return binding.copy_outputs_to_cpu()[0]
 
 
 @dataclass
@@ -96,7 +115,7 @@ def _check_graph_input(session, metadata, name):
 
 
 def open_session(model, provider: str = 'auto', threads: int = 0,
-                 source: str = 'the model') -> 'Session':
+                 source: str = 'the model', io_binding: Optional[bool] = None) -> 'Session':
     """Create an inference session on the requested execution provider.
 
     Args:
@@ -105,6 +124,8 @@ def open_session(model, provider: str = 'auto', threads: int = 0,
             'cpu' or 'cuda' (CUDA if it works, else CPU with the reason in `note`).
         threads: CPU threads for one operator; 0 lets onnxruntime use every core.
         source: name of the model in error messages.
+        io_binding: run it through onnxruntime IOBinding (Session.run); None: only when CUDA
+            runs it.
 
     Raises:
         ModelError: if onnxruntime cannot read the model.
@@ -126,12 +147,13 @@ def open_session(model, provider: str = 'auto', threads: int = 0,
             finally:
                 ort.set_default_logger_severity(3)
             if session.get_providers()[0] == _CUDA:
-                return Session(session, _CUDA)
+                return Session(session, _CUDA, io_binding=io_binding is not False)
             note = f'onnxruntime offers CUDA but it did not start: {_cuda_failure(ort)}'
         else:
             note = ('this onnxruntime has no CUDA provider; install onnxruntime-gpu '
                     '(for NVIDIA GPUs) instead of onnxruntime')
-    return Session(_create(ort, model, options, [CPU_PROVIDER], source), CPU_PROVIDER, note)
+    return Session(_create(ort, model, options, [CPU_PROVIDER], source), CPU_PROVIDER, note,
+                   bool(io_binding))
 
 
 def _create(ort, model, options, providers, source):
