@@ -139,8 +139,8 @@ def test_custom_model_without_first_layer_metadata_is_probed_and_says_so(
     feedback = RecordingFeedback()
     result = run_algorithm(ALG, params(tmp_path, str(custom), crop), feedback=feedback)
     assert set(np.unique(read(result['OUTPUT']))) <= {0, 1}
-    assert any('first conv layer shared between patches, probed from the graph (metadata '
-               'schema 1' in i for i in feedback.infos), feedback.infos
+    assert any('first two conv layers shared between patches; first layer probed from the '
+               'graph (metadata schema 1' in i for i in feedback.infos), feedback.infos
 
 
 def test_malformed_first_layer_metadata(tmp_path, run_algorithm, model, crop):

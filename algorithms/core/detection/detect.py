@@ -33,6 +33,7 @@ from .fast_path import (
 from .inference import CPU_PROVIDER, load_model, open_session
 from .model_input import extent_window, open_model_input, read_context
 from .patches import PlainEvaluator, padded_block
+from .second_layer import SecondLayerEvaluator, build_second_layer_evaluator
 
 MASK_CLEAR, MASK_CLOUD, MASK_NODATA = 0, 1, 255
 # Pixels per onnxruntime call when batch_size is 0: small batches keep a one-thread CPU run in
@@ -226,8 +227,14 @@ def _extent_in(options, projection):
 
 
 def _evaluator(model, options, log):
-    """Return the fast shared-first-layer evaluator, or the plain one when it cannot be used."""
+    """Return the fastest exact evaluator the model allows: two, one or no shared layers."""
     if options.shared_conv:
+        try:
+            return build_second_layer_evaluator(model, options.provider, options.threads,
+                                                options.first_layer_probe)
+        except SharedConvUnavailable as error:
+            log(f'Second-layer fast path not used ({error}): only the first conv layer is '
+                'shared.')
         try:
             return build_shared_conv_evaluator(model, options.provider, options.threads,
                                                options.first_layer_probe, options.io_binding)
@@ -241,7 +248,9 @@ def _evaluator(model, options, log):
 
 def _report_provider(evaluator, requested, log, warn):
     """Say which execution provider runs, and why CUDA does not when it was wanted."""
-    how = (f'first conv layer shared between patches, {evaluator.first_layer_source}'
+    layers = 'first two conv layers' if isinstance(evaluator, SecondLayerEvaluator) else (
+        'first conv layer')
+    how = (f'{layers} shared between patches; first layer {evaluator.first_layer_source}'
            if isinstance(evaluator, SharedConvEvaluator) else 'whole model per patch')
     binding = ', through onnxruntime IOBinding' if evaluator.session.io_binding else ''
     log(f'Execution provider: {evaluator.provider} ({how}{binding}).')

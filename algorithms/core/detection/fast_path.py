@@ -29,7 +29,7 @@ _KEPT = {_FIRST: (0, 1), _INNER: (-1, 0, 1), _LAST: (-1, 0)}
 # Which activation map each half of a 2x2 pooling window uses, per pooled cell type.
 _POOL_PARTS = {_FIRST: (_FIRST, _INNER), _INNER: (_INNER, _INNER), _LAST: (_INNER, _LAST)}
 SELF_CHECK_TOLERANCE = 1e-4
-_NHWC_INPUT = 'pooled_nhwc'
+HEAD_INPUT = 'pooled_nhwc'  # the head's input: pooled cells, channels last
 
 
 class SharedConvUnavailable(Exception):
@@ -56,11 +56,11 @@ def build_shared_conv_evaluator(model: LoadedModel, provider: str, threads: int 
         SharedConvUnavailable: why the plain path must be used instead.
 
     """
-    first, how = _first_layer(model, probe)
+    first, how = first_layer_of(model, probe)
     head_bytes, cells = _cut_head(model.model_bytes, model.metadata, first)
     head = open_session(head_bytes, provider, threads, f'{model.path} (head)', io_binding)
     evaluator = SharedConvEvaluator(head, model.metadata, first, cells, how)
-    _self_check(evaluator, model.cpu_session, model.metadata)
+    check_against_graph(evaluator, model.cpu_session, model.metadata)
     return evaluator
 
 
@@ -69,6 +69,8 @@ class SharedConvEvaluator:
 
     `first_layer_source` says where the first layer came from (metadata or probing).
     """
+
+    pools_before_activation = False  # its cells are activated, then max-pooled
 
     def __init__(self, session, metadata, first, cells, first_layer_source):
         self.session = session
@@ -80,12 +82,23 @@ class SharedConvEvaluator:
         self.cells, self.first_layer_source = cells, first_layer_source
         self._mean, self._std = (np.asarray(values, np.float32)[:, None, None]
                                  for values in (metadata.band_mean, metadata.band_std))
-        types = [_FIRST] + [_INNER] * (cells - 2) + [_LAST]
-        self._cell_types = np.array(types)
+        patch_cells = metadata.patch_size // 2
+        self._cell_types = np.array([_FIRST] + [_INNER] * (patch_cells - 2) + [_LAST])
         self._pooled = self._offsets = self._width = None
 
     def begin_block(self, padded):
         """Compute the 9 pooled first-layer maps of the padded block [bands, H, W]."""
+        pooled = self.first_layer_maps(padded)
+        height, width, filters = pooled.shape[2:]
+        self._pooled = pooled.reshape(-1, filters)
+        steps = 2 * np.arange(self.cells)
+        types = self._cell_types
+        self._offsets = ((types[:, None] * 3 + types[None, :]) * height * width
+                         + steps[:, None] * width + steps[None, :])
+        self._width = width
+
+    def first_layer_maps(self, padded):
+        """Return the pooled first-layer maps [3, 3, H - 1, W - 1, filters] of every cell type."""
         height, width = padded.shape[1] - 1, padded.shape[2] - 1
         normalised = (padded - self._mean) / self._std  # as the graph does, zeros included
         maps = _activated_maps(normalised, self.kernels, self.bias, self.slope)
@@ -98,12 +111,7 @@ class SharedConvEvaluator:
                 np.maximum(maps[r0, c0, :-1, :-1], maps[r0, c1, :-1, 1:], out=out)
                 np.maximum(out, maps[r1, c0, 1:, :-1], out=out)
                 np.maximum(out, maps[r1, c1, 1:, 1:], out=out)
-        self._pooled = pooled.reshape(-1, maps.shape[-1])
-        steps = 2 * np.arange(self.cells)
-        types = self._cell_types
-        self._offsets = ((types[:, None] * 3 + types[None, :]) * height * width
-                         + steps[:, None] * width + steps[None, :])
-        self._width = width
+        return pooled
 
     def pooled_cells(self, rows, cols):
         """Return the pooled first-layer cells float32 [n, cells, cells, filters] of the pixels."""
@@ -113,7 +121,7 @@ class SharedConvEvaluator:
     def probabilities(self, rows, cols):
         """Return P(cloud) float32 [n] of the block pixels (rows[k], cols[k])."""
         result = self.session.run(self.metadata.output_name,
-                                  {_NHWC_INPUT: self.pooled_cells(rows, cols)})
+                                  {HEAD_INPUT: self.pooled_cells(rows, cols)})
         return result.reshape(-1)
 
 
@@ -136,7 +144,7 @@ def _activated_maps(normalised, kernels, bias, slope):
     return maps
 
 
-def _first_layer(model, probe):
+def first_layer_of(model: LoadedModel, probe: Optional[FirstLayerProbe]) -> tuple:
     """Return (FirstLayer, where it came from) from the contract, else from the probe."""
     metadata = model.metadata
     if metadata.conv1 is not None:
@@ -151,12 +159,22 @@ def _first_layer(model, probe):
     return first, f'probed from the graph (metadata schema {metadata.schema} states none)'
 
 
-def _cut_head(model_bytes, metadata, first):
-    """Return (serialized head graph taking pooled cells NHWC, pooled side length)."""
+def load_graph(model_bytes: bytes):
+    """Return the model's parsed graph (onnx_graph.load).
+
+    Raises:
+        SharedConvUnavailable: if protobuf, needed to read it, is missing.
+
+    """
     try:
-        model = onnx_graph.load(model_bytes)
+        return onnx_graph.load(model_bytes)
     except ImportError as error:  # protobuf normally comes with onnxruntime
         raise SharedConvUnavailable('the Python package protobuf is not installed') from error
+
+
+def _cut_head(model_bytes, metadata, first):
+    """Return (serialized head graph taking pooled cells NHWC, pooled side length)."""
+    model = load_graph(model_bytes)
     name = metadata.feature_outputs[0]
     pools = onnx_graph.consumers(model, name)
     pool = pools[0] if len(pools) == 1 and pools[0].op_type == 'MaxPool' else None
@@ -166,16 +184,22 @@ def _cut_head(model_bytes, metadata, first):
             or found.get('strides') != [2, 2] or any(found.get('pads', [0]))):
         raise SharedConvUnavailable(f'{name} does not feed one 2x2 max pooling of stride 2')
     cells = metadata.patch_size // 2
-    head = onnx_graph.cut_head(model, pool.output[0], metadata.output_name, _NHWC_INPUT,
+    head = onnx_graph.cut_head(model, pool.output[0], metadata.output_name, HEAD_INPUT,
                                (cells, cells, metadata.filters[0]))
     return head, cells
 
 
-def _self_check(evaluator, cpu_session, metadata):
+def check_against_graph(evaluator, cpu_session: Session, metadata: ModelMetadata,
+                        layer: int = 0) -> None:
     """Compare with the complete graph on random patches (zeros included, like image borders).
 
-    P(cloud) alone can hide a wrong first layer where it saturates at 0 or 1, so the pooled
-    first-layer cells are compared with the graph's own conv1 output, max-pooled, as well.
+    P(cloud) alone can hide a wrong layer where it saturates at 0 or 1, so the evaluator's
+    pooled cells are compared with the graph's own output of conv layer `layer` (0 = first),
+    max-pooled, as well (its output before the activation where the evaluator pools first).
+
+    Raises:
+        SharedConvUnavailable: with both differences, when either exceeds the tolerance.
+
     """
     rng = np.random.default_rng(1)
     size, bands = metadata.patch_size, len(metadata.bands)
@@ -186,15 +210,18 @@ def _self_check(evaluator, cpu_session, metadata):
     reference = PlainEvaluator(cpu_session, metadata)
     reference.begin_block(padded)
     patches = reference.patches(rows, cols)
-    graph_conv1 = cpu_session.run(metadata.feature_outputs[0], {metadata.input_name: patches})
-    n, filters, cells = len(rows), graph_conv1.shape[1], evaluator.cells
-    graph_cells = graph_conv1.reshape(n, filters, cells, 2, cells, 2).max(axis=(3, 5))
-    conv1_error = float(np.max(np.abs(evaluator.pooled_cells(rows, cols)
-                                      - graph_cells.transpose(0, 2, 3, 1))))
+    outputs = (metadata.linear_outputs if evaluator.pools_before_activation
+               else metadata.feature_outputs)
+    graph_conv = cpu_session.run(outputs[layer], {metadata.input_name: patches})
+    n, filters, cells = len(rows), graph_conv.shape[1], evaluator.cells
+    graph_cells = graph_conv.reshape(n, filters, cells, 2, cells, 2).max(axis=(3, 5))
+    cell_error = float(np.max(np.abs(evaluator.pooled_cells(rows, cols)
+                                     - graph_cells.transpose(0, 2, 3, 1))))
     scale = max(1.0, float(np.max(np.abs(graph_cells))))
     worst = float(np.max(np.abs(evaluator.probabilities(rows, cols)
                                 - reference.probabilities(rows, cols))))
-    if not (worst <= SELF_CHECK_TOLERANCE and conv1_error <= SELF_CHECK_TOLERANCE * scale):
+    if not (worst <= SELF_CHECK_TOLERANCE and cell_error <= SELF_CHECK_TOLERANCE * scale):
         raise SharedConvUnavailable(
-            f'its first layer ({evaluator.first_layer_source}) differs from the complete '
-            f'graph by {conv1_error:.2g} (conv1) and {worst:.2g} (P)')
+            f'its first layer ({evaluator.first_layer_source}) or conv layer {layer + 1} '
+            f'differs from the complete graph by {cell_error:.2g} (conv{layer + 1}) and '
+            f'{worst:.2g} (P)')
