@@ -32,6 +32,8 @@ from .fast_path import (
 from .inference import CPU_PROVIDER, LoadedModel, open_session
 
 _TAPS = (-1, 0, 1)
+# onnxruntime's fast (NCHWc) convs take channels in blocks of 8: pad the bands with zeros.
+_CHANNEL_BLOCK = 8
 _STEP = 2  # map positions between neighbouring first-layer pooled cells
 
 
@@ -54,7 +56,8 @@ def build_second_layer_evaluator(model: LoadedModel, provider: str, threads: int
     head_bytes = onnx_graph.cut_head(graph, layer.pooled, model.metadata.output_name,
                                      HEAD_INPUT, (cells, cells, layer.weights.shape[0]),
                                      negative_slope=layer.negative_slope)
-    dense = DenseSecondLayer(graph, layer, AxisPlan.of(model.metadata.patch_size // 2), threads)
+    first_plan = AxisPlan.of([0] * model.metadata.patch_size, 1, (0,), (0,))
+    dense = DenseLayers(graph, (first, layer), (first_plan, first_plan.next_layer()), threads)
     head = open_session(head_bytes, provider, threads, source=f'{model.path} (head)')
     if head.provider != CPU_PROVIDER:  # a GPU head would wait for the CPU's dense layers
         raise SharedConvUnavailable(f'the head runs on {head.provider}')
@@ -64,13 +67,19 @@ def build_second_layer_evaluator(model: LoadedModel, provider: str, threads: int
 
 
 @dataclass(frozen=True)
-class SecondLayer:
-    """The second conv layer as read from the graph, and the name of its pooled output."""
+class ConvLayer:
+    """A 3x3 conv layer: weights [filters, channels, 3, 3], bias, leaky ReLU slope."""
 
-    weights: np.ndarray  # [filters, channels, 3, 3]
+    weights: np.ndarray
     bias: np.ndarray
     negative_slope: float
-    pooled: str
+
+
+@dataclass(frozen=True)
+class SecondLayer(ConvLayer):
+    """The second conv layer as read from the graph, and the name of its pooled output."""
+
+    pooled: str = ''
 
 
 def _second_layer(graph, metadata):
@@ -119,24 +128,30 @@ def _is_same_3x3(conv):
 
 @dataclass(frozen=True)
 class AxisPlan:
-    """Along one axis: the second layer's cell classes, their taps, pooling and output grids.
+    """Along one axis, one conv layer's cell classes, their taps, pooling and output grids.
 
-    A class is a tuple of (tap, input type) pairs; `groups[c]` = [(input type, first tap,
-    last tap)]; `origin[c]` = the map position of output index 0 of class c (its zero pads);
-    `pooled[t]` = (class, class) of pooled type t; `pooled_cell[k]` = type of pooled cell k;
-    `extra` = output length minus input length, the same for every class.
+    Positions count pixels of the block, from its first pixel; index i of an input map of type
+    t is at position `in_origin[t] + i`, and the map is `in_extra[t]` longer than the block;
+    neighbouring cells are `step` apart. A class's `groups` = [(input type, first tap, last
+    tap)]; its conv map starts at position `origin[c]` (set by its zero pads) and is
+    `extra + bonus[c]` longer than the block, `bonus` = one step more for classes that a pooling
+    shortens; `pooled[t]` = (class, class) of pooled type t, `pooled_cell[k]` = type of cell k.
     """
 
+    step: int
+    in_origin: tuple
+    in_extra: tuple
     groups: tuple
     origin: tuple
+    bonus: tuple
     pooled: tuple
     pooled_cell: tuple
     extra: int
 
     @classmethod
-    def of(cls, cells: int) -> 'AxisPlan':
-        """Plan the axis of `cells` first-layer pooled cells (first, inner..., last types)."""
-        types = [0] + [1] * (cells - 2) + [2]
+    def of(cls, types: list, step: int, in_origin: tuple, in_extra: tuple) -> 'AxisPlan':
+        """Plan a 3x3 conv and 2x2 pooling over cells of input `types`, `step` apart."""
+        cells = len(types)
         keys = [tuple((d, types[i + d]) for d in _TAPS if 0 <= i + d < cells)
                 for i in range(cells)]
         classes = list(dict.fromkeys(keys))
@@ -144,24 +159,51 @@ class AxisPlan:
         pairs = [(cell_class[2 * k], cell_class[2 * k + 1]) for k in range(cells // 2)]
         pooled = list(dict.fromkeys(pairs))
         groups = [_type_groups(key) for key in classes]
-        origin = _origins(groups, pooled)
-        extra = max(max(-origin[c] for c in range(len(classes))),
-                    max(_pad_before(origin[c], g) - _STEP * (g[2] - g[1])
+        bound = [min(in_origin[kind] - step * first for kind, first, _ in class_groups)
+                 for class_groups in groups]
+        origin = _origins(bound, pooled, step)
+        bonus = _bonus(len(classes), pooled, step)
+        ends = max(o + e for o, e in zip(in_origin, in_extra))  # input end - block length
+        extra = max(max(ends - origin[c] - bonus[c] for c in range(len(classes))),
+                    max(in_extra[g[0]] + in_origin[g[0]] - origin[c] - step * g[2] - bonus[c]
                         for c in range(len(classes)) for g in groups[c]))
-        return cls(tuple(groups), tuple(origin), tuple(pooled),
-                   tuple(pooled.index(p) for p in pairs), extra)
+        return cls(step, tuple(in_origin), tuple(in_extra), tuple(groups), tuple(origin),
+                   tuple(bonus), tuple(pooled), tuple(pooled.index(p) for p in pairs), extra)
 
     def pads(self, klass, group):
         """Return (before, after) zero pads of one group's conv on this axis."""
-        before = _pad_before(self.origin[klass], group)
-        pooled_alone = (klass, klass) in self.pooled  # its pooling shortens it by one step
-        return before, (self.extra - before + _STEP * (group[2] - group[1])
-                        + _STEP * pooled_alone)
+        kind, first, last = group
+        before = self.in_origin[kind] - self.origin[klass] - self.step * first
+        after = (self.extra + self.bonus[klass] - self.in_extra[kind] - before
+                 + self.step * (last - first))
+        return before, after
+
+    def pooled_origin(self):
+        """Return the position of index 0 of each pooled type's map."""
+        return tuple(self.origin[first] for first, _ in self.pooled)
+
+    def pooled_extra(self):
+        """Return how much longer than the block each pooled type's map is."""
+        return tuple(self.extra + self.bonus[a] - self.step * (a == b) for a, b in self.pooled)
+
+    def next_layer(self) -> 'AxisPlan':
+        """Plan the next conv layer, which reads this layer's pooled cells."""
+        return AxisPlan.of(list(self.pooled_cell), 2 * self.step, self.pooled_origin(),
+                           self.pooled_extra())
 
     def cell_offsets(self):
-        """Return output index minus pixel position of each second-layer pooled cell."""
-        return np.array([2 * _STEP * k - self.origin[self.pooled[t][0]]
-                         for k, t in enumerate(self.pooled_cell)])
+        """Return each pooled cell's map index minus its pixel's position in the block."""
+        origins = self.pooled_origin()
+        return np.array([2 * self.step * k - origins[t] for k, t in enumerate(self.pooled_cell)])
+
+
+def _bonus(count, pooled, step):
+    """One step more length for classes a pooling shortens, and those max-ed with them."""
+    bonus = [step if (c, c) in pooled else 0 for c in range(count)]
+    for _ in range(count):
+        for first, second in pooled:
+            bonus[first] = bonus[second] = max(bonus[first], bonus[second])
+    return bonus
 
 
 def _type_groups(key):
@@ -172,45 +214,55 @@ def _type_groups(key):
     return [(kind, min(taps), max(taps)) for kind, taps in groups.items()]
 
 
-def _pad_before(origin, group):
-    return -(origin + _STEP * group[1])
-
-
-def _origins(groups, pooled):
-    """Output grid origins: pads never negative, the second cell of a pooled pair one step on."""
-    bound = [min(-_STEP * first for _, first, _ in class_groups) for class_groups in groups]
+def _origins(bound, pooled, step):
+    """Output grid origins: pads never negative, the second class of a pooled pair one step on."""
     origin = list(bound)
-    for first, second in pooled:
-        if first != second:
-            origin[first] = min(bound[first], bound[second] - _STEP)
-            origin[second] = origin[first] + _STEP
-    for first, second in pooled:
-        if first != second and origin[second] != origin[first] + _STEP:
-            raise SharedConvUnavailable('a second-layer class belongs to two pooled pairs')
-    return origin
+    for _ in range(len(origin) + 1):
+        moved = False
+        for first, second in pooled:
+            if first != second and origin[second] != origin[first] + step:
+                origin[first] = min(origin[first], origin[second] - step)
+                origin[second] = origin[first] + step
+                moved = True
+        if not moved:
+            return origin
+    raise SharedConvUnavailable('the cell classes\' pooling pairs cannot share one grid')
 
 
-def _dense_graph(graph, layer, plan, height, width):
-    """Return the graph: 9 first-layer pooled maps [1, C, height, width] -> 9 pooled maps.
+def _dense_graph(graph, layers, plans, height, width):
+    """Return the graph: a normalised block [1, bands, height, width] -> 9 pooled maps.
 
-    The outputs, one per pooled (row type, column type) in row-major order, are second-layer
-    maps max-pooled before the activation, [1, height + extra, width + extra, filters]. Shapes
+    The block's bands are padded with zeros to padded_channels(bands).
+    `layers`, `plans`: the first and second conv layers and their AxisPlans. The outputs, one
+    per pooled (row type, column type) of the second layer in row-major order, are its maps
+    max-pooled before the activation, [1, height + extras, width + extras, filters]. Shapes
     are fixed: onnxruntime then fuses each class's sum of convs into one accumulation.
     """
     writer = onnx_graph.GraphWriter(graph)
-    channels = layer.weights.shape[1]
-    inputs = {(r, c): writer.input(f'pooled_{r}{c}', [1, channels, height, width])
-              for r in range(3) for c in range(3)}
-    classes = range(len(plan.groups))
-    maps = {(r, c): _class_map(writer, inputs, layer, plan, r, c) for r in classes for c in classes}
-    types = range(len(plan.pooled))
-    pooled = [writer.node('Transpose', [_pooled_map(writer, maps, plan, r, c)],
-                          perm=[0, 2, 3, 1])[0] for r in types for c in types]
-    return writer.serialize(pooled)
+    first = layers[0]
+    weights = np.zeros((len(first.weights), padded_channels(first.weights.shape[1]), 3, 3),
+                       np.float32)
+    weights[:, :first.weights.shape[1]] = first.weights  # zero weights for the zero bands
+    layers = (ConvLayer(weights, first.bias, first.negative_slope), *layers[1:])
+    maps = {(0, 0): writer.input('block', [1, weights.shape[1], height, width])}
+    for index, (layer, plan) in enumerate(zip(layers, plans)):
+        classes = range(len(plan.groups))
+        activated = index + 1 < len(layers)  # the last activation waits for the head
+        convs = {(r, c): _class_map(writer, maps, layer, plan, r, c, activated)
+                 for r in classes for c in classes}
+        types = range(len(plan.pooled))
+        maps = {(r, c): _pooled_map(writer, convs, plan, r, c) for r in types for c in types}
+    outputs = [writer.node('Transpose', [name], perm=[0, 2, 3, 1])[0] for name in maps.values()]
+    return writer.serialize(outputs)
 
 
-def _class_map(writer, inputs, layer, plan, row_class, col_class):
-    """Return the second-layer map of one (row class, column class), before the activation."""
+def padded_channels(bands: int) -> int:
+    """Return the bands rounded up to whole channel blocks."""
+    return -(-bands // _CHANNEL_BLOCK) * _CHANNEL_BLOCK
+
+
+def _class_map(writer, inputs, layer, plan, row_class, col_class, activated):
+    """Return the conv map of one (row class, column class): a sum of one conv per input type."""
     total = None
     for row in plan.groups[row_class]:
         for col in plan.groups[col_class]:
@@ -220,9 +272,11 @@ def _class_map(writer, inputs, layer, plan, row_class, col_class):
             if total is None:
                 weights.append(writer.constant(layer.bias))
             part = writer.node('Conv', [inputs[row[0], col[0]], *weights],
-                               kernel_shape=list(kernel.shape[2:]), dilations=[_STEP, _STEP],
-                               pads=[top, left, bottom, right])
+                               kernel_shape=list(kernel.shape[2:]),
+                               dilations=[plan.step, plan.step], pads=[top, left, bottom, right])
             total = part if total is None else writer.node('Add', [part[0], total[0]])
+    if activated:
+        total = writer.node('LeakyRelu', total, alpha=float(layer.negative_slope))
     return total[0]
 
 
@@ -235,31 +289,29 @@ def _pooled_map(writer, maps, plan, row_type, col_type):
     if kernel == [1, 1]:
         return value
     return writer.node('MaxPool', [value], kernel_shape=kernel, strides=[1, 1],
-                       dilations=[_STEP, _STEP])[0]
+                       dilations=[plan.step, plan.step])[0]
 
 
 class SecondLayerEvaluator(SharedConvEvaluator):
-    """Same interface and probabilities as the plain path; the head starts at the third layer.
+    """Same interface and probabilities as the plain path; the head starts at the third layer."""
 
-    The dense graph has fixed shapes, so there is one session per block shape (a scene has a
-    few: full blocks and those at its right and bottom edges), opened when first needed.
-    """
-
-    pools_before_activation = True  # the head starts with the activation
+    pools_before_activation = True  # the head starts with the second layer's activation
 
     def __init__(self, session, metadata, first, first_layer_source, dense):
         super().__init__(session, metadata, first, metadata.patch_size // 4, first_layer_source)
         self.dense = dense
-        plan = dense.plan
+        plan = dense.plans[-1]
         self._types = len(plan.pooled)
         self._pooled_types = np.array(plan.pooled_cell)
         self._cell_offsets = plan.cell_offsets()
 
     def begin_block(self, padded):
         """Compute the pooled second-layer maps of the padded block [bands, H, W]."""
-        first = self.first_layer_maps(padded)
-        first = np.ascontiguousarray(first.transpose(0, 1, 4, 2, 3))  # to [3, 3, C, h, w]
-        pooled = self.dense.run(first)
+        bands, height, width = padded.shape
+        normalised = np.zeros((1, padded_channels(bands), height, width), np.float32)
+        np.subtract(padded, self._mean, out=normalised[0, :bands])  # as the graph does
+        np.divide(normalised[0, :bands], self._std, out=normalised[0, :bands])
+        pooled = self.dense.run(normalised)
         height, width = pooled.shape[1:3]
         self._pooled = pooled.reshape(-1, pooled.shape[-1])
         offsets, kinds = self._cell_offsets, self._pooled_types
@@ -268,24 +320,33 @@ class SecondLayerEvaluator(SharedConvEvaluator):
         self._width = width
 
 
-class DenseSecondLayer:
-    """The dense second-layer graph, one onnxruntime session per block shape."""
+class DenseLayers:
+    """The first two conv layers as one dense graph, one onnxruntime session per block shape.
 
-    def __init__(self, graph, layer, plan, threads):
-        self.graph, self.layer, self.plan, self.threads = graph, layer, plan, threads
+    Fixed shapes let onnxruntime fuse the sums of convs; a scene has few block shapes (full
+    blocks, those at its right and bottom edges), each opened when first needed.
+    """
+
+    def __init__(self, graph, layers, plans, threads):
+        self.graph, self.layers, self.plans, self.threads = graph, layers, plans, threads
+        extras = set(plans[-1].pooled_extra())
+        if len(extras) != 1:
+            raise SharedConvUnavailable('the pooled second-layer maps differ in length')
+        self.output_extra = extras.pop()
         self._sessions = {}  # shared by the evaluator's copies; a duplicate open is harmless
 
-    def run(self, first):
-        """Return the pooled maps [types^2, h + extra, w + extra, filters] of [3, 3, C, h, w]."""
-        height, width = first.shape[3:]
+    def run(self, normalised):
+        """Return the pooled maps [types^2, h + extra, w + extra, filters] of [1, C, h, w].
+
+        C = padded_channels(bands): the normalised block, zero in the padding channels.
+        """
+        height, width = normalised.shape[2:]
         session = self._session(height, width)
-        extra, filters = self.plan.extra, self.layer.weights.shape[0]
-        shape = [1, height + extra, width + extra, filters]
-        pooled = np.empty((len(self.plan.pooled) ** 2, *shape[1:]), np.float32)
+        extra = self.output_extra
+        shape = [1, height + extra, width + extra, self.layers[-1].weights.shape[0]]
+        pooled = np.empty((len(self.plans[-1].pooled) ** 2, *shape[1:]), np.float32)
         binding = session.io_binding()  # outputs written in place: no copy into `pooled`
-        for r in range(3):
-            for c in range(3):
-                binding.bind_cpu_input(f'pooled_{r}{c}', first[r, c][None])
+        binding.bind_cpu_input('block', normalised)
         for index, output in enumerate(session.get_outputs()):
             binding.bind_output(output.name, 'cpu', 0, np.float32, shape,
                                 pooled[index].ctypes.data)
@@ -294,7 +355,7 @@ class DenseSecondLayer:
 
     def _session(self, height, width):
         if (height, width) not in self._sessions:
-            graph = _dense_graph(self.graph, self.layer, self.plan, height, width)
+            graph = _dense_graph(self.graph, self.layers, self.plans, height, width)
             self._sessions[height, width] = open_session(
-                graph, 'cpu', self.threads, source='the dense second layer').session
+                graph, 'cpu', self.threads, source='the dense first two layers').session
         return self._sessions[height, width]
