@@ -115,6 +115,9 @@ def main():
         reference.append(child([BENCH_PYTHON, '-c', S2CLOUDLESS, ARRAY]))
     ours, reference = (min(runs, key=lambda r: r['seconds']) for runs in (ours, reference))
     rows = [('ours, CPU, default (2 block workers), best of 2', ours),
+            ('ours, first conv layer shared only (2 workers)', child(
+                [sys.executable, __file__, 'ours', SCENE, MODEL,
+                 '{"shared_second_layer": false}'])),
             ('ours, 1 block at a time, onnxruntime on all cores', child(
                 [sys.executable, __file__, 'ours', SCENE, MODEL,
                  '{"workers": 1, "threads": 0}'])),

@@ -104,3 +104,19 @@ def test_a_model_of_another_shape_falls_back_to_the_first_layer_path(tmp_path):
     assert any('first conv layer shared between patches' in line for line in log), log
     worst = float(np.max(np.abs(results['fast'][1] - results['plain'][1])))
     assert worst <= TOLERANCE, worst
+
+
+def test_the_first_layer_path_can_still_be_chosen_and_agrees(tmp_path):
+    probabilities, log = [], []
+    for name, second in (('two', True), ('one', False)):
+        (tmp_path / name).mkdir()
+        options = DetectOptions(provider='cpu', probability_path=str(tmp_path / name / 'p.tif'),
+                                shared_second_layer=second)
+        result = detect_clouds(str(CROP), str(tmp_path / name / 'mask.tif'), str(SHIPPED_MODEL),
+                               options, RunContext(log=log.append))
+        assert result.fast_path
+        probabilities.append(read(tmp_path / name / 'p.tif'))
+    providers = [line for line in log if line.startswith('Execution provider')]
+    assert ['first two conv layers' in line for line in providers] == [True, False], providers
+    worst = float(np.max(np.abs(probabilities[0] - probabilities[1])))
+    assert worst <= TOLERANCE, worst

@@ -59,6 +59,7 @@ class DetectOptions:
     native_resolution: Optional[int] = None  # 10 or 20: also write the mask on that grid
     native_mask_path: Optional[str] = None
     shared_conv: bool = True  # False forces the plain one-patch-per-pixel path
+    shared_second_layer: bool = True  # False shares the first conv layer only (benchmarks)
     # Reads the first layer of a model whose metadata lacks it (schema 1, custom models), e.g.
     # inspection.first_layer.probe_conv1; None: such a model takes the plain path.
     first_layer_probe: Optional[FirstLayerProbe] = None
@@ -228,13 +229,14 @@ def _extent_in(options, projection):
 
 def _evaluator(model, options, log):
     """Return the fastest exact evaluator the model allows: two, one or no shared layers."""
-    if options.shared_conv:
+    if options.shared_conv and options.shared_second_layer:
         try:
             return build_second_layer_evaluator(model, options.provider, options.threads,
                                                 options.first_layer_probe)
         except SharedConvUnavailable as error:
             log(f'Second-layer fast path not used ({error}): only the first conv layer is '
                 'shared.')
+    if options.shared_conv:
         try:
             return build_shared_conv_evaluator(model, options.provider, options.threads,
                                                options.first_layer_probe, options.io_binding)
