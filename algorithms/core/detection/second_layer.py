@@ -247,14 +247,25 @@ def _dense_graph(graph, layers, plans, height, width):
     layers = (ConvLayer(weights, first.bias, first.negative_slope), *layers[1:])
     maps = {(0, 0): writer.input('block', [1, weights.shape[1], height, width])}
     for index, (layer, plan) in enumerate(zip(layers, plans)):
-        classes = range(len(plan.groups))
         activated = index + 1 < len(layers)  # the last activation waits for the head
-        convs = {(r, c): _class_map(writer, maps, layer, plan, r, c, activated)
-                 for r in classes for c in classes}
-        types = range(len(plan.pooled))
-        maps = {(r, c): _pooled_map(writer, convs, plan, r, c) for r in types for c in types}
+        maps = _pooled_maps(writer, maps, layer, plan, activated)
     outputs = [writer.node('Transpose', [name], perm=[0, 2, 3, 1])[0] for name in maps.values()]
     return writer.serialize(outputs)
+
+
+def _pooled_maps(writer, inputs, layer, plan, activated):
+    """Return {(row type, column type): name} of one layer's pooled maps."""
+    convs = {}
+
+    def conv(row, col):
+        # Made when a pooling first needs it: onnxruntime runs the nodes in this order, so
+        # each class map is freed soon after its pooling (less memory than all at once).
+        if (row, col) not in convs:
+            convs[row, col] = _class_map(writer, inputs, layer, plan, row, col, activated)
+        return convs[row, col]
+
+    types = range(len(plan.pooled))
+    return {(r, c): _pooled_map(writer, conv, plan, r, c) for r in types for c in types}
 
 
 def padded_channels(bands: int) -> int:
@@ -281,10 +292,13 @@ def _class_map(writer, inputs, layer, plan, row_class, col_class, activated):
     return total[0]
 
 
-def _pooled_map(writer, maps, plan, row_type, col_type):
-    """Return one pooled type's map: max over the pair's classes, shifted where they agree."""
+def _pooled_map(writer, conv, plan, row_type, col_type):
+    """Return one pooled type's map: max over the pair's classes, shifted where they agree.
+
+    `conv(row class, column class)` returns the name of that class's conv map.
+    """
     (top, bottom), (left, right) = plan.pooled[row_type], plan.pooled[col_type]
-    parts = list(dict.fromkeys(maps[r, c] for r in (top, bottom) for c in (left, right)))
+    parts = list(dict.fromkeys(conv(r, c) for r in (top, bottom) for c in (left, right)))
     value = parts[0] if len(parts) == 1 else writer.node('Max', parts)[0]
     kernel = [1 + (top == bottom), 1 + (left == right)]
     if kernel == [1, 1]:
