@@ -232,7 +232,7 @@ def _evaluator(model, options, log):
     if options.shared_conv and options.shared_second_layer:
         try:
             return build_second_layer_evaluator(model, options.provider, options.threads,
-                                                options.first_layer_probe)
+                                                options.first_layer_probe, options.io_binding)
         except SharedConvUnavailable as error:
             log(f'Second-layer fast path not used ({error}): only the first conv layer is '
                 'shared.')

@@ -39,8 +39,8 @@ _STEP = 2  # map positions between neighbouring first-layer pooled cells
 
 
 def build_second_layer_evaluator(model: LoadedModel, provider: str, threads: int = 0,
-                                 probe: Optional[FirstLayerProbe] = None
-                                 ) -> 'SecondLayerEvaluator':
+                                 probe: Optional[FirstLayerProbe] = None,
+                                 io_binding: Optional[bool] = None) -> 'SecondLayerEvaluator':
     """Return a SecondLayerEvaluator for the model, checked against the complete graph.
 
     Args: as fast_path.build_shared_conv_evaluator.
@@ -59,7 +59,7 @@ def build_second_layer_evaluator(model: LoadedModel, provider: str, threads: int
                                      negative_slope=layer.negative_slope)
     first_plan = AxisPlan.of([0] * model.metadata.patch_size, 1, (0,), (0,))
     dense = DenseLayers(graph, (first, layer), (first_plan, first_plan.next_layer()), threads)
-    head = open_session(head_bytes, provider, threads, source=f'{model.path} (head)')
+    head = open_session(head_bytes, provider, threads, f'{model.path} (head)', io_binding)
     if head.provider != CPU_PROVIDER:  # a GPU head would wait for the CPU's dense layers
         raise SharedConvUnavailable(f'the head runs on {head.provider}')
     evaluator = SecondLayerEvaluator(head, model.metadata, first, how, dense)
