@@ -21,7 +21,17 @@ INTEGER_SCALE = 1e-4
 REFLECTANCE_RANGE = (-0.1, 1.5)
 PLAUSIBLE_MEDIAN = (0.005, 1.5)
 OUTLIER_SHARE = 0.01
-SAMPLE_SIDE = 256  # the scaling is judged on each band read decimated to this size
+# The scaling is judged on a few small windows of every band, each inside one raster block: a
+# decimated read of the whole raster decodes every block (seconds on a compressed or JPEG2000
+# raster, more when the block cache is smaller than the raster). Windows at the centres of a
+# grid first; where they hold too little valid data (a swath-edge strip), windows where the data
+# is: in the GeoTIFF blocks that compress worst (fill compresses to almost nothing), else where a
+# decimated read of the first band (GDAL takes overviews when there are) finds valid pixels.
+SAMPLE_WINDOW = 128  # side in pixels
+SAMPLE_COUNT = 4  # windows per stage: <= 65536 pixels per band each
+SAMPLE_MIN_VALID = 4096  # valid pixels of the first band below which the data is looked for
+LOCATE_SIDE = 256  # the decimated read that finds where the valid pixels are
+MAX_BLOCKS_RANKED = 65536  # a raster with more blocks is searched by the decimated read
 RESOLUTION_TOLERANCE = 0.02  # relative; 60 m grids written by other tools may round
 
 
@@ -82,15 +92,101 @@ def open_bands(path: str, bands, warn=None) -> 'ModelInput':
 
 
 def _sample(model_input):
-    """The valid values of every model band, read decimated (raw, before scaling)."""
-    side = min(SAMPLE_SIDE, model_input.width), min(SAMPLE_SIDE, model_input.height)
+    """The valid values of every model band in the sample windows (raw, before scaling)."""
+    windows = _grid_windows(model_input)
+    values = _read_valid(model_input, windows)
+    if values[0].size < SAMPLE_MIN_VALID:
+        more = [w for w in _data_windows(model_input) if w not in windows]
+        values = [np.concatenate(pair) for pair in zip(values, _read_valid(model_input, more))]
+    return np.concatenate(values)
+
+
+def _read_valid(model_input, windows):
+    """Per model band, the valid values inside `windows` (each (col, row, width, height))."""
     values = []
     for index, nodata in zip(model_input.band_indexes, model_input.nodata):
         band = model_input.dataset.GetRasterBand(index)
-        array = band.ReadAsArray(buf_xsize=side[0], buf_ysize=side[1]).astype(np.float64)
-        valid = np.isfinite(array) & (array != nodata if nodata is not None else True)
-        values.append(array[valid])
-    return np.concatenate(values)
+        arrays = [band.ReadAsArray(*window).astype(np.float64).ravel() for window in windows]
+        array = np.concatenate(arrays) if arrays else np.zeros(0)
+        values.append(array[_valid(array, nodata)])
+    return values
+
+
+def _valid(array, nodata):
+    return np.isfinite(array) & (array != nodata if nodata is not None else True)
+
+
+def _first_band(model_input):
+    return model_input.dataset.GetRasterBand(model_input.band_indexes[0])
+
+
+def _window_at(model_input, col, row):
+    """The sample window holding pixel (col, row), inside one block where blocks allow."""
+    block = _first_band(model_input).GetBlockSize()
+    sizes = model_input.width, model_input.height
+    sides = [min(SAMPLE_WINDOW, size) for size in sizes]
+    starts = [_aligned(*args) for args in zip((col, row), block, sides, sizes)]
+    return starts[0], starts[1], sides[0], sides[1]
+
+
+def _aligned(pixel, block, side, size):
+    """Start of a `side` run holding `pixel`: on a `side` grid inside its block, within `size`."""
+    origin = pixel // block * block
+    start = origin + min((pixel - origin) // side * side, max(block - side, 0))
+    return max(0, min(start, size - side))
+
+
+def _grid_windows(model_input):
+    """Windows at the centres of a grid of SAMPLE_COUNT cells over the raster."""
+    cells = math.isqrt(SAMPLE_COUNT)
+    centres = [[int((k + 0.5) * size / cells) for k in range(cells)]
+               for size in (model_input.width, model_input.height)]
+    return list(dict.fromkeys(_window_at(model_input, col, row)
+                              for row in centres[1] for col in centres[0]))
+
+
+def _data_windows(model_input):
+    """Up to SAMPLE_COUNT windows on valid pixels of the first band, where the data likely is."""
+    whole = [(0, 0, model_input.width, model_input.height)]
+    return (_windows_on_data(model_input, _worst_compressed_blocks(model_input))
+            or _windows_on_data(model_input, whole))
+
+
+def _windows_on_data(model_input, regions):
+    """Windows on valid first-band pixels spread over `regions`, read decimated."""
+    windows = []
+    for col, row, width, height in regions:
+        side = min(LOCATE_SIDE, width), min(LOCATE_SIDE, height)
+        array = _first_band(model_input).ReadAsArray(
+            col, row, width, height, buf_xsize=side[0], buf_ysize=side[1]).astype(np.float64)
+        rows, cols = np.nonzero(_valid(array, model_input.nodata[0]))
+        count = min(rows.size, max(1, SAMPLE_COUNT // len(regions)))
+        windows += [_window_at(model_input, col + int((cols[k] + 0.5) * width / side[0]),
+                               row + int((rows[k] + 0.5) * height / side[1]))
+                    for k in np.linspace(0, rows.size - 1, count).astype(int)]
+    return list(dict.fromkeys(windows))
+
+
+def _worst_compressed_blocks(model_input):
+    """The SAMPLE_COUNT GeoTIFF blocks of the first band stored in most bytes; [] if unknown."""
+    band = _first_band(model_input)
+    (block_x, block_y), (width, height) = band.GetBlockSize(), (model_input.width,
+                                                                 model_input.height)
+    counts = -(-width // block_x), -(-height // block_y)
+    if counts[0] * counts[1] > MAX_BLOCKS_RANKED:
+        return []
+    stored = {}
+    for y in range(counts[1]):
+        for x in range(counts[0]):
+            size = band.GetMetadataItem(f'BLOCK_SIZE_{x}_{y}', 'TIFF')
+            if size is None:
+                return []
+            stored[x, y] = int(size)
+    if len(set(stored.values())) == 1:
+        return []  # uncompressed: the sizes tell nothing
+    ranked = sorted(stored, key=lambda xy: (-stored[xy], xy[1], xy[0]))[:SAMPLE_COUNT]
+    return [(x * block_x, y * block_y, min(block_x, width - x * block_x),
+             min(block_y, height - y * block_y)) for x, y in ranked]
 
 
 def _looks(reflectance):
