@@ -38,8 +38,11 @@ class TrainConfig:
         label_screen: oncloudn: leave out chips whose labels agree with "blue > 0.15" on less.
         synthetic: synthetic cloud layers per scene (l1c-agreement, l1c-references).
         cloud_types: l1c-references: synthetic cloud types, cycled over the layers.
+        atmospheres, illuminations: l1c-references: sky variants per scene (atmosphere.py),
+            each also under `synthetic` cloud layers.
         variant, filters: the network (network.CloudCnn).
-        epochs, steps, heldout_steps, learning_rate: the fit (steps = batches = image rows).
+        epochs, steps, heldout_steps, learning_rate: the fit (steps = batches = image rows
+            per epoch; None: the dataset's recipe, Dataset.steps).
         seed, threads: reproducibility (same seed and threads: the same weights).
         model_id, output, results: names and paths written (None: from the dataset).
         metric_stride: evaluate every n-th row and column of held-out images.
@@ -62,11 +65,13 @@ class TrainConfig:
     variant: str = 'leakyrelu'
     filters: tuple = DEFAULT_FILTERS
     epochs: int = 10
-    steps: int = 300
+    steps: Optional[int] = None
     heldout_steps: int = 60
     learning_rate: float = 1e-3
     synthetic: int = 6
     cloud_types: tuple = DEFAULT_TYPES
+    atmospheres: int = 2
+    illuminations: int = 2
     seed: int = 0
     threads: int = 1
     model_id: Optional[str] = None

@@ -6,7 +6,7 @@ Example: python -m models.training.train --dataset oncloudn --epochs 2 --steps 5
 import argparse
 import os
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import numpy as np
 import torch
@@ -72,13 +72,18 @@ def parse_args(argv=None) -> TrainConfig:
     parser.add_argument('--filters', default=_text(default.filters))
     parser.add_argument('--epochs', type=int, default=default.epochs)
     parser.add_argument('--steps', type=int, default=default.steps,
-                        help='batches (image rows) per epoch')
+                        help="batches (image rows) per epoch (default: the dataset's recipe, "
+                        f'{sources.REFERENCES_STEPS} for l1c-references, else 300)')
     parser.add_argument('--heldout-steps', type=int, default=default.heldout_steps)
     parser.add_argument('--learning-rate', type=float, default=default.learning_rate)
     parser.add_argument('--synthetic', type=int, default=default.synthetic,
                         help='l1c-agreement, l1c-references: synthetic cloud layers per scene')
     parser.add_argument('--cloud-types', default=_text(default.cloud_types),
                         help='l1c-references: synthetic cloud types, cycled over the layers')
+    parser.add_argument('--atmospheres', type=int, default=default.atmospheres,
+                        help='l1c-references: atmosphere variants per scene (atmosphere.py)')
+    parser.add_argument('--illuminations', type=int, default=default.illuminations,
+                        help='l1c-references: illumination variants per scene')
     parser.add_argument('--seed', type=int, default=default.seed)
     parser.add_argument('--threads', type=int, default=default.threads)
     parser.add_argument('--model-id', help='default: from the dataset')
@@ -207,6 +212,7 @@ def train(config: TrainConfig) -> dict:
     torch.set_num_threads(config.threads)
     torch.use_deterministic_algorithms(True)
     dataset = sources.load(config)
+    config = replace(config, steps=config.steps or dataset.steps)
     model_id = config.model_id or dataset.model_id
     output = config.output or os.path.join(REPO, 'models', f'{model_id}.onnx')
     print(f'{model_id}: {len(dataset.train)} training and {len(dataset.heldout)} held-out '

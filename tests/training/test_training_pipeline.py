@@ -15,7 +15,7 @@ from osgeo import gdal
 
 from algorithms.core.detection.contract import parse_metadata
 from algorithms.core.detection.inference import read_model
-from models.training import datasets, synthetic, train
+from models.training import atmosphere, datasets, synthetic, train
 from models.training.agreement import fmask_tests
 from models.training.patches import LabelledImage, row_patches, zero_bordered
 from models.training.samplers import RowSampler
@@ -129,6 +129,50 @@ def test_synthetic_images_label_cloud_exactly_where_tau_is_large():
         brighter = layer.reflectance[1] > reflectance[1] + 1e-6
         assert (layer.labels[~brighter] == 0).all()  # untouched pixels keep their label
         assert set(np.unique(layer.labels)) <= {-1, 0, 1}
+
+
+def _half_cloud_patch():
+    """The real cloudy Betsiboka patch, its left half labelled cloud, the right half clear."""
+    labels = np.zeros((16, 16), np.int8)
+    labels[:, :8] = 1
+    return LabelledImage('half cloud', _betsiboka_patch('cloudy'), labels)
+
+
+def test_atmosphere_variant_changes_only_the_sky_bands_and_keeps_clear_labels():
+    image = _half_cloud_patch()
+    original, a = image.reflectance, atmosphere
+    variant = a.atmosphere_variant(image, np.random.default_rng(3), 0)
+    assert variant.source == 'sky variant' and variant.name == 'half cloud + atmosphere 0'
+    transmittance = variant.reflectance[a.B09] / original[a.B8A]
+    low, high = a.VAPOUR_TRANSMITTANCE
+    assert low <= transmittance.min() and transmittance.max() <= high
+    assert np.ptp(transmittance) < 1e-5  # one sky for the whole image
+    leak = (variant.reflectance[a.B10] - original[a.B10]) / original[a.B11]
+    assert 0 <= leak.min() and np.ptp(leak) < 1e-4 and leak.max() <= a.B10_SURFACE_SHARE
+    aerosol = variant.reflectance[a.B01] / original[a.B01]
+    assert np.ptp(aerosol) < 1e-5 and abs(np.log(aerosol[0, 0])) <= a.AEROSOL_LOG_RANGE
+    others = [band for band in range(13) if band not in (a.B01, a.B09, a.B10)]
+    np.testing.assert_array_equal(variant.reflectance[others], original[others])
+    # A cloud top lies above the vapour: its pixels are no target under the changed sky.
+    assert (variant.labels[:, :8] == -1).all() and (variant.labels[:, 8:] == 0).all()
+
+
+def test_illumination_variant_scales_every_band_and_keeps_every_label():
+    image = _half_cloud_patch()
+    variant = atmosphere.illumination_variant(image, np.random.default_rng(5), 2)
+    gain = variant.reflectance / image.reflectance
+    assert np.ptp(gain) < 1e-5 and 0.6 <= gain.min() and gain.max() <= 1.4
+    np.testing.assert_array_equal(variant.labels, image.labels)
+
+
+def test_sky_variants_are_seeded():
+    image = _half_cloud_patch()
+    first, second = (atmosphere.sky_variants(image, 2, 1, seed=7) for _ in range(2))
+    assert [v.name for v in first] == ['half cloud + atmosphere 0', 'half cloud + atmosphere 1',
+                                       'half cloud + illumination 0']
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a.reflectance, b.reflectance)
+    assert not np.array_equal(first[0].reflectance, first[1].reflectance)
 
 
 def test_fmask_rules_on_real_patches():

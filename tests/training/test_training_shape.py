@@ -78,11 +78,13 @@ def test_the_reserved_product_is_never_a_scene(tmp_path):
                     f'${DATA_ENV}')
 def test_reference_dataset_never_targets_a_reserved_pixel(monkeypatch):
     monkeypatch.setattr(sources, 'FREE_L1C', {})  # Betsiboka only: no product to stack
-    dataset = sources.load(TrainConfig(dataset='l1c-references', synthetic=1))
+    dataset = sources.load(TrainConfig(dataset='l1c-references', synthetic=1, atmospheres=1,
+                                       illuminations=1))
     scene = sources.L1cScenes(default_data_root(), {})[0]
     assert scene.reserved.any()
     images = dataset.train + dataset.heldout
-    assert len(images) == 4  # the scene and one synthetic layer, each in two parts
+    # The scene and its two sky variants, each with one synthetic layer, each in two parts.
+    assert len(images) == 12 and sum('atmosphere' in image.name for image in images) == 4
     for image in images:
         targets = image.labels >= 0
         assert targets.any() and not (targets & scene.reserved).any(), image.name
