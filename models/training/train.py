@@ -226,7 +226,9 @@ def train(config: TrainConfig) -> dict:
     per_image, pooled = evaluate(model, dataset.heldout, config.metric_stride)
     metadata = build_metadata(model_id, dataset, model, config.variant, pooled)
     export_onnx(model, metadata, output)
-    summary = {'model_id': model_id, 'version': VERSION, 'arguments': asdict(config),
+    # Records name no folder of this machine: the stacks folder relative to the repository.
+    arguments = {**asdict(config), 'stacks': os.path.relpath(config.stacks, REPO)}
+    summary = {'model_id': model_id, 'version': VERSION, 'arguments': arguments,
                'train_seconds': round(train_seconds, 1), 'heldout_pooled': pooled,
                'export_check': check_export(model, output,
                                             sample_patches(dataset.heldout, 2000, config.seed)),
