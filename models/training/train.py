@@ -87,7 +87,8 @@ def parse_args(argv=None) -> TrainConfig:
     parser.add_argument('--seed', type=int, default=default.seed)
     parser.add_argument('--threads', type=int, default=default.threads)
     parser.add_argument('--model-id', help='default: from the dataset')
-    parser.add_argument('--output', help='ONNX path (default: models/<model-id>.onnx)')
+    parser.add_argument('--output', help='ONNX path (default: models/<model-id>.onnx for a '
+                        'shipped model, else build/models/<model-id>.onnx)')
     parser.add_argument('--results', help='records folder (default: '
                         'models/training/results/<model-id>)')
     parser.add_argument('--metric-stride', type=int, default=default.metric_stride,
@@ -206,6 +207,16 @@ def write_records(results, title, history, per_image, pooled, summary):
     report.write_json(os.path.join(results, 'summary.json'), summary)
 
 
+def default_output(model_id: str) -> str:
+    """models/<id>.onnx when it rebuilds a shipped model, else build/models/<id>.onnx.
+
+    The plugin offers every .onnx in models/, so a candidate must not land there by accident.
+    """
+    shipped = os.path.join(REPO, 'models', f'{model_id}.onnx')
+    return shipped if os.path.exists(shipped) else os.path.join(REPO, 'build', 'models',
+                                                               f'{model_id}.onnx')
+
+
 def train(config: TrainConfig) -> dict:
     """Train one model as `config` says; write the ONNX file and its records, return the summary."""
     torch.manual_seed(config.seed)
@@ -214,7 +225,7 @@ def train(config: TrainConfig) -> dict:
     dataset = sources.load(config)
     config = replace(config, steps=config.steps or dataset.steps)
     model_id = config.model_id or dataset.model_id
-    output = config.output or os.path.join(REPO, 'models', f'{model_id}.onnx')
+    output = config.output or default_output(model_id)
     print(f'{model_id}: {len(dataset.train)} training and {len(dataset.heldout)} held-out '
           'images', flush=True)
     model = CloudCnn(*band_statistics(dataset.train), variant=config.variant,

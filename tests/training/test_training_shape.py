@@ -29,6 +29,13 @@ def test_command_line_lists_become_tuples():
     assert (config.cloud_values, config.cloud_types, config.epochs) == ((1,), ('cirrus',), 2)
 
 
+def test_only_a_shipped_model_is_rebuilt_into_models():
+    assert train.default_output('s2cloudcnn-rgbn') == os.path.join(REPO, 'models',
+                                                                   's2cloudcnn-rgbn.onnx')
+    candidate = train.default_output('s2cloudcnn-l1c13-references')
+    assert candidate == os.path.join(REPO, 'build', 'models', 's2cloudcnn-l1c13-references.onnx')
+
+
 def test_data_root_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv(DATA_ENV, str(tmp_path))
     assert TrainConfig().data_root('labelled') == os.path.join(str(tmp_path), 'labelled')
