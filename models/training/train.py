@@ -73,7 +73,8 @@ def parse_args(argv=None) -> TrainConfig:
     parser.add_argument('--epochs', type=int, default=default.epochs)
     parser.add_argument('--steps', type=int, default=default.steps,
                         help="batches (image rows) per epoch (default: the dataset's recipe, "
-                        f'{sources.REFERENCES_STEPS} for l1c-references, else 300)')
+                        f'{sources.REFERENCES_STEPS} for l1c-references, else '
+                        f'{sources.Dataset.steps})')
     parser.add_argument('--heldout-steps', type=int, default=default.heldout_steps)
     parser.add_argument('--learning-rate', type=float, default=default.learning_rate)
     parser.add_argument('--synthetic', type=int, default=default.synthetic,
